@@ -1,0 +1,294 @@
+/**
+ * The cache: a `Map` from key to entry with per-entry TTL, lazy expiry on
+ * read, batched sweeping of expired entries and age-ordered eviction under a
+ * byte budget.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import { estimateEntryBytes } from "./size.ts";
+
+/** Counters and gauges describing a cache, as served by `GET /stats`. */
+export interface CacheStats {
+  /** Entries currently stored, including expired ones not yet removed. */
+  entries: number;
+  /** Running estimate of the heap bytes the entries occupy. */
+  estimatedBytes: number;
+  /** Byte budget above which the oldest entries are evicted. */
+  maxBytes: number;
+  /** Reads that found a live entry. */
+  hits: number;
+  /** Reads that found nothing (including expired entries). */
+  misses: number;
+  /** Successful inserts and overwrites. */
+  puts: number;
+  /** Explicit deletes that removed a live entry. */
+  deletes: number;
+  /** Expired entries removed when a read or delete came across them. */
+  expiredOnRead: number;
+  /** Expired entries removed by the periodic sweep. */
+  expiredBySweep: number;
+  /** Entries removed to stay within the byte or entry budget. */
+  evicted: number;
+  /** Completed sweep passes over the whole store. */
+  sweepsRun: number;
+  /** Whole seconds since the cache was created. */
+  uptimeSeconds: number;
+}
+
+/** Outcome of one call to {@linkcode Cache.sweep}. */
+export interface SweepResult {
+  /** Expired entries removed by this call. */
+  removed: number;
+  /** True when this call finished a pass over the whole store. */
+  done: boolean;
+}
+
+/**
+ * What the HTTP layer and the sweeper need from a cache. Any store that keeps
+ * these semantics can replace {@linkcode MapCache} without touching routes.
+ */
+export interface Cache {
+  /** Returns the live value for `key`, or `undefined` if absent or expired. */
+  get(key: string): string | undefined;
+  /**
+   * Inserts or overwrites `key`. The entry becomes the newest one and expires
+   * after `ttlSeconds` (the cache's default when omitted; 0 never expires).
+   */
+  set(key: string, value: string, ttlSeconds?: number): void;
+  /** Removes `key`; returns whether a live entry was removed. */
+  delete(key: string): boolean;
+  /**
+   * Examines at most `maxEntries` entries, continuing the current pass over
+   * the store, and removes the expired ones.
+   */
+  sweep(maxEntries: number): SweepResult;
+  /** Returns a snapshot of the cache's counters. */
+  stats(): CacheStats;
+}
+
+/** Options for {@linkcode MapCache}. */
+export interface MapCacheOptions {
+  /** Evict the oldest entries once the estimated bytes exceed this. */
+  maxBytes: number;
+  /** TTL of entries written without one; 0 means they never expire. */
+  defaultTtlSeconds: number;
+  /** Time source for expiry; defaults to the system clock. */
+  clock?: Clock;
+  /**
+   * Evict the oldest entries once there are more than this many. Defaults to
+   * {@linkcode MAP_SAFE_ENTRIES}, below which a `Map` never throws.
+   */
+  maxEntries?: number;
+  /**
+   * Eviction continues until both bytes and entries are at or below this
+   * fraction of their limits. Defaults to {@linkcode LOW_WATER_RATIO}.
+   */
+  lowWaterRatio?: number;
+}
+
+/**
+ * The most entries a V8 `Map` can hold under churn without a `RangeError`:
+ * its table tops out at 2^24 slots, and a table that is full of deleted slots
+ * is compacted in place rather than grown only while at most half are live.
+ */
+export const MAP_SAFE_ENTRIES = 2 ** 23 - 1;
+
+/** Default fraction of the limits that an eviction episode brings usage down to. */
+export const LOW_WATER_RATIO = 0.9;
+
+/**
+ * Entries evicted per write, beyond those needed to get back under the limit,
+ * while an eviction episode works its way down to the low-water mark. Spreads
+ * the work of an episode over many writes so none of them stalls.
+ */
+export const EVICTIONS_PER_WRITE = 64;
+
+/** Largest TTL accepted, in seconds (about 68 years). */
+export const MAX_TTL_SECONDS = 2_147_483_647;
+
+class Entry {
+  constructor(public value: string, public expiresAt: number) {}
+}
+
+/**
+ * A cache backed by one `Map`, whose insertion order is the age order used for
+ * eviction: an overwrite deletes and re-inserts the key so that it becomes the
+ * newest entry.
+ *
+ * Eviction keeps one iterator over the `Map` for the whole of an eviction
+ * episode (from crossing a limit until back at the low-water mark). A fresh
+ * iterator per eviction would rescan the deleted slots at the front of the
+ * table every time; one iterator passes each slot once, so each eviction costs
+ * O(1) amortised.
+ */
+export class MapCache implements Cache {
+  readonly #map = new Map<string, Entry>();
+  readonly #clock: Clock;
+  readonly #defaultTtlMs: number;
+  readonly #maxBytes: number;
+  readonly #maxEntries: number;
+  readonly #lowWaterBytes: number;
+  readonly #lowWaterEntries: number;
+  readonly #createdAt: number;
+  #bytes = 0;
+  #evictionCursor: Iterator<[string, Entry]> | null = null;
+  #sweepCursor: Iterator<[string, Entry]> | null = null;
+  #hits = 0;
+  #misses = 0;
+  #puts = 0;
+  #deletes = 0;
+  #expiredOnRead = 0;
+  #expiredBySweep = 0;
+  #evicted = 0;
+  #sweepsRun = 0;
+
+  /** Creates an empty cache. */
+  constructor(options: MapCacheOptions) {
+    const ratio = options.lowWaterRatio ?? LOW_WATER_RATIO;
+    if (!(ratio > 0 && ratio <= 1)) {
+      throw new RangeError(`Low-water ratio ${ratio} is not in (0, 1]`);
+    }
+    this.#clock = options.clock ?? systemClock;
+    this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
+    this.#maxBytes = options.maxBytes;
+    this.#maxEntries = Math.min(
+      options.maxEntries ?? MAP_SAFE_ENTRIES,
+      MAP_SAFE_ENTRIES,
+    );
+    this.#lowWaterBytes = Math.floor(this.#maxBytes * ratio);
+    this.#lowWaterEntries = Math.floor(this.#maxEntries * ratio);
+    this.#createdAt = this.#clock.now();
+  }
+
+  /** {@inheritDoc Cache.get} */
+  get(key: string): string | undefined {
+    const entry = this.#map.get(key);
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    if (this.#isExpired(entry, this.#clock.now())) {
+      this.#remove(key, entry);
+      this.#expiredOnRead++;
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    return entry.value;
+  }
+
+  /** {@inheritDoc Cache.set} */
+  set(key: string, value: string, ttlSeconds?: number): void {
+    const ttlMs = ttlSeconds === undefined
+      ? this.#defaultTtlMs
+      : ttlSeconds * 1000;
+    const expiresAt = ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
+    const map = this.#map;
+    let entry = map.get(key);
+    if (entry === undefined) {
+      entry = new Entry(value, expiresAt);
+    } else {
+      this.#bytes -= estimateEntryBytes(key, entry.value);
+      map.delete(key);
+      entry.value = value;
+      entry.expiresAt = expiresAt;
+    }
+    map.set(key, entry);
+    this.#bytes += estimateEntryBytes(key, value);
+    this.#puts++;
+    if (this.#evictionCursor !== null || this.#isOverLimit()) this.#evict();
+  }
+
+  /** {@inheritDoc Cache.delete} */
+  delete(key: string): boolean {
+    const entry = this.#map.get(key);
+    if (entry === undefined) return false;
+    this.#remove(key, entry);
+    if (this.#isExpired(entry, this.#clock.now())) {
+      this.#expiredOnRead++;
+      return false;
+    }
+    this.#deletes++;
+    return true;
+  }
+
+  /** {@inheritDoc Cache.sweep} */
+  sweep(maxEntries: number): SweepResult {
+    const cursor = this.#sweepCursor ??= this.#map.entries();
+    const now = this.#clock.now();
+    let removed = 0;
+    for (let examined = 0; examined < maxEntries; examined++) {
+      const next = cursor.next();
+      if (next.done) {
+        this.#sweepCursor = null;
+        this.#sweepsRun++;
+        this.#expiredBySweep += removed;
+        return { removed, done: true };
+      }
+      const [key, entry] = next.value;
+      if (this.#isExpired(entry, now)) {
+        this.#remove(key, entry);
+        removed++;
+      }
+    }
+    this.#expiredBySweep += removed;
+    return { removed, done: false };
+  }
+
+  /** {@inheritDoc Cache.stats} */
+  stats(): CacheStats {
+    return {
+      entries: this.#map.size,
+      estimatedBytes: this.#bytes,
+      maxBytes: this.#maxBytes,
+      hits: this.#hits,
+      misses: this.#misses,
+      puts: this.#puts,
+      deletes: this.#deletes,
+      expiredOnRead: this.#expiredOnRead,
+      expiredBySweep: this.#expiredBySweep,
+      evicted: this.#evicted,
+      sweepsRun: this.#sweepsRun,
+      uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
+    };
+  }
+
+  #isExpired(entry: Entry, now: number): boolean {
+    return entry.expiresAt !== 0 && entry.expiresAt <= now;
+  }
+
+  #isOverLimit(): boolean {
+    return this.#bytes > this.#maxBytes || this.#map.size > this.#maxEntries;
+  }
+
+  #isAboveLowWater(): boolean {
+    return this.#bytes > this.#lowWaterBytes ||
+      this.#map.size > this.#lowWaterEntries;
+  }
+
+  #remove(key: string, entry: Entry): void {
+    this.#map.delete(key);
+    this.#bytes -= estimateEntryBytes(key, entry.value);
+  }
+
+  /**
+   * One step of an eviction episode: gets back under the limits at once, then
+   * evicts up to {@linkcode EVICTIONS_PER_WRITE} more oldest entries towards
+   * the low-water mark, where the episode ends.
+   */
+  #evict(): void {
+    const cursor = this.#evictionCursor ??= this.#map.entries();
+    let extra = EVICTIONS_PER_WRITE;
+    while (this.#isAboveLowWater()) {
+      if (!this.#isOverLimit() && extra-- === 0) return;
+      const next = cursor.next();
+      if (next.done) break;
+      const [key, entry] = next.value;
+      this.#remove(key, entry);
+      this.#evicted++;
+    }
+    this.#evictionCursor = null;
+  }
+}

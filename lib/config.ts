@@ -1,0 +1,195 @@
+/**
+ * Configuration from environment variables: defaults, parsing and validation.
+ * Every invalid value is reported with the variable's name, the value given
+ * and what is allowed, so that startup can stop with a message a person can
+ * act on.
+ *
+ * @module
+ */
+
+import { MAX_TTL_SECONDS } from "./cache.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.ts";
+
+/** The service's settings, after defaults and validation. */
+export interface Config {
+  /** TCP port to listen on (`PORT`, default 7171; 0 picks a free port). */
+  port: number;
+  /** Interface to bind (`HOST`, default `0.0.0.0`). */
+  host: string;
+  /** Longest key accepted, in Unicode code points (`MAX_KEY_SIZE`). */
+  maxKeySize: number;
+  /** Longest value accepted, in Unicode code points (`MAX_VALUE_SIZE`). */
+  maxValueSize: number;
+  /** Largest request body accepted, in bytes (`MAX_BODY_BYTES`). */
+  maxBodyBytes: number;
+  /** TTL of entries written without one; 0 = never (`DEFAULT_TTL_SECONDS`). */
+  defaultTtlSeconds: number;
+  /** Pause between sweep passes; 0 disables the sweep (`SWEEP_INTERVAL_MS`). */
+  sweepIntervalMs: number;
+  /** Estimated bytes above which the oldest entries go (`MAX_CACHE_BYTES`). */
+  maxCacheBytes: number;
+  /** Status code of "Key not found." answers (`NOT_FOUND_STATUS`). */
+  notFoundStatus: 200 | 404;
+  /** Least severe log level written (`LOG_LEVEL`). */
+  logLevel: LogLevel;
+  /** Longest wait for in-flight requests at shutdown (`SHUTDOWN_TIMEOUT_MS`). */
+  shutdownTimeoutMs: number;
+}
+
+/** A configuration value that is not allowed; names the variable. */
+export class ConfigError extends Error {
+  /** Creates an error about environment variable `variable`. */
+  constructor(readonly variable: string, message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Environment variables as read from the process or a test. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Names of every environment variable the service reads. */
+export const CONFIG_VARIABLES = [
+  "PORT",
+  "HOST",
+  "MAX_KEY_SIZE",
+  "MAX_VALUE_SIZE",
+  "MAX_BODY_BYTES",
+  "DEFAULT_TTL_SECONDS",
+  "SWEEP_INTERVAL_MS",
+  "MAX_CACHE_BYTES",
+  "NOT_FOUND_STATUS",
+  "LOG_LEVEL",
+  "SHUTDOWN_TIMEOUT_MS",
+] as const;
+
+/**
+ * Bytes a JSON body needs, at most, to carry a key and a value of the given
+ * lengths: a code point can take 12 bytes as an escaped surrogate pair
+ * (`\ud83d\ude00`), plus room for the field names, a TTL and whitespace.
+ */
+export function minimumBodyBytes(maxKeySize: number, maxValueSize: number) {
+  return 12 * (maxKeySize + maxValueSize) + 1024;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 16_384;
+
+function readInteger(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const text = raw.trim();
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(
+      name,
+      `Invalid ${name} ${
+        JSON.stringify(raw)
+      }: expected a whole number from ${min} to ${max}.`,
+    );
+  }
+  return value;
+}
+
+function readHost(env: Env): string {
+  const raw = env.HOST;
+  if (raw === undefined || raw.trim() === "") return "0.0.0.0";
+  const host = raw.trim();
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
+    throw new ConfigError(
+      "HOST",
+      `Invalid HOST ${
+        JSON.stringify(raw)
+      }: expected a hostname or IP address such as 0.0.0.0 or 127.0.0.1.`,
+    );
+  }
+  return host;
+}
+
+function readNotFoundStatus(env: Env): 200 | 404 {
+  const raw = env.NOT_FOUND_STATUS;
+  if (raw === undefined || raw.trim() === "") return 404;
+  const text = raw.trim();
+  if (text === "404") return 404;
+  if (text === "200") return 200;
+  throw new ConfigError(
+    "NOT_FOUND_STATUS",
+    `Invalid NOT_FOUND_STATUS ${JSON.stringify(raw)}: expected 404 or 200.`,
+  );
+}
+
+function readLogLevel(env: Env): LogLevel {
+  const raw = env.LOG_LEVEL;
+  if (raw === undefined || raw.trim() === "") return "info";
+  const level = raw.trim().toLowerCase();
+  if (isLogLevel(level)) return level;
+  throw new ConfigError(
+    "LOG_LEVEL",
+    `Invalid LOG_LEVEL ${JSON.stringify(raw)}: expected one of ${
+      LOG_LEVELS.join(", ")
+    }.`,
+  );
+}
+
+/**
+ * Builds the configuration from environment variables. Unset or blank
+ * variables take their defaults; anything else must be valid.
+ *
+ * @throws {ConfigError} naming the first invalid variable.
+ */
+export function parseConfig(env: Env): Config {
+  const maxKeySize = readInteger(env, "MAX_KEY_SIZE", 256, 1, 1_000_000);
+  const maxValueSize = readInteger(env, "MAX_VALUE_SIZE", 256, 1, 100_000_000);
+  const maxBodyBytes = readInteger(
+    env,
+    "MAX_BODY_BYTES",
+    Math.max(
+      DEFAULT_MAX_BODY_BYTES,
+      minimumBodyBytes(maxKeySize, maxValueSize),
+    ),
+    64,
+    2 ** 31 - 1,
+  );
+  return {
+    port: readInteger(env, "PORT", 7171, 0, 65535),
+    host: readHost(env),
+    maxKeySize,
+    maxValueSize,
+    maxBodyBytes,
+    defaultTtlSeconds: readInteger(
+      env,
+      "DEFAULT_TTL_SECONDS",
+      300,
+      0,
+      MAX_TTL_SECONDS,
+    ),
+    sweepIntervalMs: readInteger(
+      env,
+      "SWEEP_INTERVAL_MS",
+      60_000,
+      0,
+      2 ** 31 - 1,
+    ),
+    maxCacheBytes: readInteger(
+      env,
+      "MAX_CACHE_BYTES",
+      1_500_000_000,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    notFoundStatus: readNotFoundStatus(env),
+    logLevel: readLogLevel(env),
+    shutdownTimeoutMs: readInteger(
+      env,
+      "SHUTDOWN_TIMEOUT_MS",
+      10_000,
+      0,
+      600_000,
+    ),
+  };
+}

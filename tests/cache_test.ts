@@ -1,0 +1,288 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../lib/clock.ts";
+import { EVICTIONS_PER_WRITE, MapCache } from "../lib/cache.ts";
+import { estimateEntryBytes } from "../lib/size.ts";
+
+const MINUTE = 60_000;
+
+function newCache(
+  options: Partial<ConstructorParameters<typeof MapCache>[0]> = {},
+) {
+  const clock = new ManualClock();
+  const cache = new MapCache({
+    maxBytes: 1_000_000,
+    defaultTtlSeconds: 300,
+    clock,
+    ...options,
+  });
+  return { clock, cache };
+}
+
+Deno.test("get returns what set stored, and undefined for unknown keys", () => {
+  const { cache } = newCache();
+  cache.set("a", "1");
+  assert.equal(cache.get("a"), "1");
+  assert.equal(cache.get("b"), undefined);
+  const stats = cache.stats();
+  assert.equal(stats.hits, 1);
+  assert.equal(stats.misses, 1);
+  assert.equal(stats.puts, 1);
+  assert.equal(stats.entries, 1);
+});
+
+Deno.test("entries expire after the default TTL of 5 minutes", () => {
+  const { cache, clock } = newCache();
+  cache.set("k", "v");
+  clock.advance(5 * MINUTE - 1);
+  assert.equal(cache.get("k"), "v");
+  clock.advance(1);
+  assert.equal(cache.get("k"), undefined);
+});
+
+Deno.test("a per-entry TTL overrides the default", () => {
+  const { cache, clock } = newCache();
+  cache.set("short", "v", 10);
+  cache.set("long", "v", 3600);
+  clock.advance(10_000);
+  assert.equal(cache.get("short"), undefined);
+  clock.advance(30 * MINUTE);
+  assert.equal(cache.get("long"), "v");
+});
+
+Deno.test("ttl 0 means the entry never expires", () => {
+  const { cache, clock } = newCache();
+  cache.set("forever", "v", 0);
+  clock.advance(100 * 365 * 24 * 60 * MINUTE);
+  assert.equal(cache.get("forever"), "v");
+});
+
+Deno.test("a default TTL of 0 makes entries without a TTL permanent", () => {
+  const { cache, clock } = newCache({ defaultTtlSeconds: 0 });
+  cache.set("k", "v");
+  clock.advance(10 * 365 * 24 * 60 * MINUTE);
+  assert.equal(cache.get("k"), "v");
+});
+
+Deno.test("reading an expired entry deletes it (lazy expiry)", () => {
+  const { cache, clock } = newCache();
+  cache.set("k", "v", 1);
+  const bytes = cache.stats().estimatedBytes;
+  assert.ok(bytes > 0);
+  clock.advance(1000);
+  assert.equal(cache.get("k"), undefined);
+  const stats = cache.stats();
+  assert.equal(stats.entries, 0);
+  assert.equal(stats.estimatedBytes, 0);
+  assert.equal(stats.expiredOnRead, 1);
+  assert.equal(stats.misses, 1);
+  assert.equal(stats.hits, 0);
+});
+
+Deno.test("an overwrite replaces the value and restarts the TTL", () => {
+  const { cache, clock } = newCache();
+  cache.set("k", "old", 60);
+  clock.advance(50_000);
+  cache.set("k", "new", 60);
+  clock.advance(50_000);
+  assert.equal(cache.get("k"), "new");
+  assert.equal(cache.stats().entries, 1);
+  assert.equal(cache.stats().puts, 2);
+});
+
+Deno.test("delete removes live entries and reports expired ones as absent", () => {
+  const { cache, clock } = newCache();
+  cache.set("live", "v");
+  cache.set("stale", "v", 1);
+  clock.advance(1000);
+  assert.equal(cache.delete("live"), true);
+  assert.equal(cache.delete("live"), false);
+  assert.equal(cache.delete("stale"), false);
+  assert.equal(cache.delete("never"), false);
+  const stats = cache.stats();
+  assert.equal(stats.deletes, 1);
+  assert.equal(stats.expiredOnRead, 1);
+  assert.equal(stats.entries, 0);
+  assert.equal(stats.estimatedBytes, 0);
+});
+
+Deno.test("byte accounting follows inserts, overwrites and deletes", () => {
+  const { cache } = newCache();
+  cache.set("key", "short");
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("key", "short"),
+  );
+  cache.set("key", "a much longer value than before");
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("key", "a much longer value than before"),
+  );
+  cache.set("other", "€uro");
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("key", "a much longer value than before") +
+      estimateEntryBytes("other", "€uro"),
+  );
+  cache.delete("key");
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("other", "€uro"),
+  );
+  cache.delete("other");
+  assert.equal(cache.stats().estimatedBytes, 0);
+});
+
+Deno.test("sweep removes only expired entries", () => {
+  const { cache, clock } = newCache();
+  for (let i = 0; i < 100; i++) cache.set(`short${i}`, "v", 10);
+  for (let i = 0; i < 100; i++) cache.set(`long${i}`, "v", 1000);
+  for (let i = 0; i < 100; i++) cache.set(`forever${i}`, "v", 0);
+  clock.advance(10_000);
+  const result = cache.sweep(1_000);
+  assert.deepEqual(result, { removed: 100, done: true });
+  const stats = cache.stats();
+  assert.equal(stats.entries, 200);
+  assert.equal(stats.expiredBySweep, 100);
+  assert.equal(stats.sweepsRun, 1);
+  let survivingBytes = 0;
+  for (let i = 0; i < 100; i++) {
+    survivingBytes += estimateEntryBytes(`long${i}`, "v") +
+      estimateEntryBytes(`forever${i}`, "v");
+  }
+  assert.equal(stats.estimatedBytes, survivingBytes);
+  assert.equal(cache.get("long5"), "v");
+  assert.equal(cache.get("forever5"), "v");
+});
+
+Deno.test("sweep works in batches that resume where the last one stopped", () => {
+  const { cache, clock } = newCache();
+  for (let i = 0; i < 1000; i++) cache.set(`k${i}`, "v", i % 2 === 0 ? 1 : 0);
+  clock.advance(1000);
+  let calls = 0;
+  let removed = 0;
+  let result;
+  do {
+    result = cache.sweep(64);
+    removed += result.removed;
+    calls++;
+  } while (!result.done);
+  assert.equal(removed, 500);
+  assert.equal(calls, Math.ceil(1000 / 64));
+  assert.equal(cache.stats().entries, 500);
+  assert.equal(cache.stats().sweepsRun, 1);
+  // The next call starts a new pass.
+  assert.deepEqual(cache.sweep(10_000), { removed: 0, done: true });
+  assert.equal(cache.stats().sweepsRun, 2);
+});
+
+Deno.test("eviction removes the oldest writes first, down to the low-water mark", () => {
+  const entryBytes = estimateEntryBytes("key-000", "v".repeat(100));
+  const maxBytes = entryBytes * 100;
+  const { cache } = newCache({ maxBytes, lowWaterRatio: 0.9 });
+  for (let i = 0; i < 100; i++) {
+    cache.set(`key-${String(i).padStart(3, "0")}`, "v".repeat(100));
+  }
+  assert.equal(cache.stats().evicted, 0);
+  // Rewriting key-000 makes it the newest entry.
+  cache.set("key-000", "v".repeat(100));
+  cache.set("key-100", "v".repeat(100));
+  const stats = cache.stats();
+  assert.equal(stats.entries, 90);
+  assert.equal(stats.evicted, 11);
+  assert.ok(stats.estimatedBytes <= maxBytes * 0.9);
+  assert.equal(stats.estimatedBytes, 90 * entryBytes);
+  // key-001..key-011 were the oldest; key-000 was refreshed and survives.
+  for (let i = 1; i <= 11; i++) {
+    assert.equal(cache.get(`key-${String(i).padStart(3, "0")}`), undefined);
+  }
+  assert.equal(cache.get("key-000"), "v".repeat(100));
+  assert.equal(cache.get("key-012"), "v".repeat(100));
+  assert.equal(cache.get("key-100"), "v".repeat(100));
+});
+
+Deno.test("eviction is spread over writes and never lets a write exceed the limit", () => {
+  const entryBytes = estimateEntryBytes("k0000", "v");
+  const count = 10 * EVICTIONS_PER_WRITE;
+  const maxBytes = entryBytes * count;
+  const { cache } = newCache({ maxBytes, lowWaterRatio: 0.5 });
+  for (let i = 0; i < count; i++) {
+    cache.set(`k${String(i).padStart(4, "0")}`, "v");
+  }
+  // Crossing the limit evicts what is needed plus EVICTIONS_PER_WRITE more.
+  cache.set("x0000", "v");
+  assert.equal(cache.stats().evicted, 1 + EVICTIONS_PER_WRITE);
+  // Further writes continue the episode, always within the limit.
+  let writes = 1;
+  while (cache.stats().estimatedBytes > maxBytes * 0.5) {
+    cache.set(`x${String(writes++).padStart(4, "0")}`, "v");
+    assert.ok(cache.stats().estimatedBytes <= maxBytes);
+  }
+  const evicted = cache.stats().evicted;
+  assert.equal(cache.stats().entries, count / 2);
+  assert.equal(evicted, count + writes - count / 2);
+  // Once at the low-water mark the episode is over: writes evict nothing.
+  cache.set(`x${String(writes++).padStart(4, "0")}`, "v");
+  assert.equal(cache.stats().evicted, evicted);
+  // The survivors are exactly the newest writes.
+  assert.equal(cache.get("k0000"), undefined);
+  assert.equal(cache.get(`x${String(writes - 1).padStart(4, "0")}`), "v");
+});
+
+Deno.test("the entry limit evicts like the byte limit", () => {
+  const { cache } = newCache({ maxEntries: 1000, lowWaterRatio: 0.9 });
+  for (let i = 0; i < 1001; i++) cache.set(`k${i}`, "v");
+  assert.equal(cache.stats().entries, 1000 - EVICTIONS_PER_WRITE);
+  let writes = 1001;
+  while (cache.stats().entries > 900) {
+    cache.set(`k${writes++}`, "v");
+    assert.ok(cache.stats().entries <= 1000);
+  }
+  const stats = cache.stats();
+  assert.equal(stats.entries, 900);
+  assert.equal(stats.evicted, writes - 900);
+  assert.equal(cache.get(`k${writes - 901}`), undefined);
+  assert.equal(cache.get(`k${writes - 900}`), "v");
+});
+
+Deno.test("an entry larger than the whole budget is evicted at once", () => {
+  const { cache } = newCache({ maxBytes: 1024 });
+  cache.set("small", "v");
+  cache.set("huge", "x".repeat(5000));
+  const stats = cache.stats();
+  assert.equal(stats.entries, 0);
+  assert.equal(stats.estimatedBytes, 0);
+  assert.equal(cache.get("huge"), undefined);
+  // The cache keeps working after emptying itself.
+  cache.set("again", "v");
+  assert.equal(cache.get("again"), "v");
+});
+
+Deno.test("churn far past the budget keeps bytes bounded and accounting exact", () => {
+  const maxBytes = 200_000;
+  const { cache, clock } = newCache({ maxBytes });
+  let expected = 0;
+  for (let i = 0; i < 50_000; i++) {
+    cache.set(`key${i % 7000}`, "x".repeat(i % 50), i % 3);
+    if (i % 1000 === 0) clock.advance(500);
+    if (i % 5 === 0) cache.delete(`key${(i * 7) % 7000}`);
+    const stats = cache.stats();
+    assert.ok(stats.estimatedBytes <= maxBytes);
+    expected = stats.estimatedBytes;
+  }
+  // Remove everything left through the public API and check we reach zero.
+  let result;
+  clock.advance(10_000);
+  do result = cache.sweep(100); while (!result.done);
+  for (let i = 0; i < 7000; i++) cache.delete(`key${i}`);
+  assert.ok(expected > 0);
+  assert.equal(cache.stats().entries, 0);
+  assert.equal(cache.stats().estimatedBytes, 0);
+});
+
+Deno.test("stats reports uptime from the injected clock and the byte limit", () => {
+  const { cache, clock } = newCache({ maxBytes: 123_456 });
+  clock.advance(90_500);
+  const stats = cache.stats();
+  assert.equal(stats.uptimeSeconds, 90);
+  assert.equal(stats.maxBytes, 123_456);
+});

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  minimumBodyBytes,
+  parseConfig,
+} from "../lib/config.ts";
+import { parseEnvFile } from "../lib/env_file.ts";
+
+Deno.test("defaults apply when nothing is set", () => {
+  assert.deepEqual(parseConfig({}), {
+    port: 7171,
+    host: "0.0.0.0",
+    maxKeySize: 256,
+    maxValueSize: 256,
+    maxBodyBytes: 16_384,
+    defaultTtlSeconds: 300,
+    sweepIntervalMs: 60_000,
+    maxCacheBytes: 1_500_000_000,
+    notFoundStatus: 404,
+    logLevel: "info",
+    shutdownTimeoutMs: 10_000,
+  });
+});
+
+Deno.test("blank values count as unset", () => {
+  assert.equal(parseConfig({ PORT: "", LOG_LEVEL: "  " }).port, 7171);
+});
+
+Deno.test("valid values are read", () => {
+  const config = parseConfig({
+    PORT: "8080",
+    HOST: "127.0.0.1",
+    MAX_KEY_SIZE: "64",
+    MAX_VALUE_SIZE: " 1024 ",
+    MAX_BODY_BYTES: "65536",
+    DEFAULT_TTL_SECONDS: "0",
+    SWEEP_INTERVAL_MS: "500",
+    MAX_CACHE_BYTES: "100000000",
+    NOT_FOUND_STATUS: "200",
+    LOG_LEVEL: "DEBUG",
+    SHUTDOWN_TIMEOUT_MS: "2000",
+  });
+  assert.deepEqual(config, {
+    port: 8080,
+    host: "127.0.0.1",
+    maxKeySize: 64,
+    maxValueSize: 1024,
+    maxBodyBytes: 65_536,
+    defaultTtlSeconds: 0,
+    sweepIntervalMs: 500,
+    maxCacheBytes: 100_000_000,
+    notFoundStatus: 200,
+    logLevel: "debug",
+    shutdownTimeoutMs: 2000,
+  });
+});
+
+Deno.test("the default body limit grows with large key and value limits", () => {
+  const config = parseConfig({ MAX_VALUE_SIZE: "100000" });
+  assert.equal(config.maxBodyBytes, minimumBodyBytes(256, 100_000));
+  assert.ok(config.maxBodyBytes > 12 * 100_000);
+});
+
+const INVALID: [string, string, string][] = [
+  [
+    "PORT",
+    "abc",
+    'Invalid PORT "abc": expected a whole number from 0 to 65535.',
+  ],
+  [
+    "PORT",
+    "70000",
+    'Invalid PORT "70000": expected a whole number from 0 to 65535.',
+  ],
+  ["PORT", "-1", 'Invalid PORT "-1": expected a whole number from 0 to 65535.'],
+  [
+    "PORT",
+    "80.5",
+    'Invalid PORT "80.5": expected a whole number from 0 to 65535.',
+  ],
+  [
+    "HOST",
+    "local host",
+    'Invalid HOST "local host": expected a hostname or IP address such as 0.0.0.0 or 127.0.0.1.',
+  ],
+  [
+    "MAX_KEY_SIZE",
+    "0",
+    'Invalid MAX_KEY_SIZE "0": expected a whole number from 1 to 1000000.',
+  ],
+  [
+    "MAX_VALUE_SIZE",
+    "1e3",
+    'Invalid MAX_VALUE_SIZE "1e3": expected a whole number from 1 to 100000000.',
+  ],
+  [
+    "MAX_BODY_BYTES",
+    "10",
+    'Invalid MAX_BODY_BYTES "10": expected a whole number from 64 to 2147483647.',
+  ],
+  [
+    "DEFAULT_TTL_SECONDS",
+    "-5",
+    'Invalid DEFAULT_TTL_SECONDS "-5": expected a whole number from 0 to 2147483647.',
+  ],
+  [
+    "SWEEP_INTERVAL_MS",
+    "soon",
+    'Invalid SWEEP_INTERVAL_MS "soon": expected a whole number from 0 to 2147483647.',
+  ],
+  [
+    "MAX_CACHE_BYTES",
+    "1.5GB",
+    'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 1024 to 9007199254740991.',
+  ],
+  [
+    "NOT_FOUND_STATUS",
+    "500",
+    'Invalid NOT_FOUND_STATUS "500": expected 404 or 200.',
+  ],
+  [
+    "LOG_LEVEL",
+    "verbose",
+    'Invalid LOG_LEVEL "verbose": expected one of debug, info, warn, error.',
+  ],
+  [
+    "SHUTDOWN_TIMEOUT_MS",
+    "999999999",
+    'Invalid SHUTDOWN_TIMEOUT_MS "999999999": expected a whole number from 0 to 600000.',
+  ],
+];
+
+for (const [variable, value, message] of INVALID) {
+  Deno.test(`${variable}=${value} is rejected with a message naming it`, () => {
+    assert.throws(
+      () => parseConfig({ [variable]: value }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.variable, variable);
+        assert.equal(error.message, message);
+        return true;
+      },
+    );
+  });
+}
+
+Deno.test(".env.example documents every variable with its default", () => {
+  const example = parseEnvFile(
+    Deno.readTextFileSync(new URL("../.env.example", import.meta.url)),
+  );
+  assert.deepEqual(Object.keys(example).sort(), [...CONFIG_VARIABLES].sort());
+  assert.deepEqual(parseConfig(example), parseConfig({}));
+});
