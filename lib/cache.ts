@@ -13,10 +13,15 @@ import { estimateEntryBytes } from "./size.ts";
 export interface CacheStats {
   /** Entries currently stored, including expired ones not yet removed. */
   entries: number;
-  /** Running estimate of the heap bytes the entries occupy. */
+  /** Running estimate of the memory the store holds, in bytes. */
   estimatedBytes: number;
   /** Byte budget above which the oldest entries are evicted. */
   maxBytes: number;
+  /**
+   * Bytes of the entries themselves; below `estimatedBytes` where the store
+   * holds memory that is not yet reused (an index, overwritten records).
+   */
+  liveBytes: number;
   /** Reads that found a live entry. */
   hits: number;
   /** Reads that found nothing (including expired entries). */
@@ -33,6 +38,8 @@ export interface CacheStats {
   evicted: number;
   /** Completed sweep passes over the whole store. */
   sweepsRun: number;
+  /** Times the store rewrote part of its memory to reclaim space (0 if n/a). */
+  compactions: number;
   /** Whole seconds since the cache was created. */
   uptimeSeconds: number;
 }
@@ -52,6 +59,12 @@ export interface SweepResult {
 export interface Cache {
   /** Returns the live value for `key`, or `undefined` if absent or expired. */
   get(key: string): string | undefined;
+  /**
+   * Like {@linkcode Cache.get}, but returns the value as the UTF-8 bytes of
+   * its JSON string literal (quotes included), ready to put in a response.
+   * The bytes may be a view into the store: use them before the next write.
+   */
+  getJson(key: string): Uint8Array | undefined;
   /**
    * Inserts or overwrites `key`. The entry becomes the newest one and expires
    * after `ttlSeconds` (the cache's default when omitted; 0 never expires).
@@ -107,6 +120,8 @@ export const EVICTIONS_PER_WRITE = 64;
 
 /** Largest TTL accepted, in seconds (about 68 years). */
 export const MAX_TTL_SECONDS = 2_147_483_647;
+
+const encoder = new TextEncoder();
 
 class Entry {
   constructor(public value: string, public expiresAt: number) {}
@@ -179,6 +194,14 @@ export class MapCache implements Cache {
     return entry.value;
   }
 
+  /** {@inheritDoc Cache.getJson} */
+  getJson(key: string): Uint8Array | undefined {
+    const value = this.get(key);
+    return value === undefined
+      ? undefined
+      : encoder.encode(JSON.stringify(value));
+  }
+
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
     const ttlMs = ttlSeconds === undefined
@@ -243,6 +266,7 @@ export class MapCache implements Cache {
       entries: this.#map.size,
       estimatedBytes: this.#bytes,
       maxBytes: this.#maxBytes,
+      liveBytes: this.#bytes,
       hits: this.#hits,
       misses: this.#misses,
       puts: this.#puts,
@@ -251,6 +275,7 @@ export class MapCache implements Cache {
       expiredBySweep: this.#expiredBySweep,
       evicted: this.#evicted,
       sweepsRun: this.#sweepsRun,
+      compactions: 0,
       uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
     };
   }

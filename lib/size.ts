@@ -13,11 +13,12 @@
 export const STRING_HEADER_BYTES = 16;
 
 /**
- * Bytes every entry costs besides its two strings: the Map's slot (key,
- * value, chain link and its share of buckets and spare capacity) and the
- * entry record holding the value and its expiry time.
+ * Bytes a `MapCache` entry costs besides its two strings, measured on Deno
+ * 2.9.6 (no pointer compression): the entry object (40), the heap number
+ * holding its expiry time (16) and the `Map` table, 28 bytes per slot with a
+ * power-of-two slot count, so 28 to 56 per entry and 40 on average.
  */
-export const ENTRY_OVERHEAD_BYTES = 112;
+export const ENTRY_OVERHEAD_BYTES = 96;
 
 const NEEDS_TWO_BYTES = /[\u0100-\uffff]/;
 

@@ -18,93 +18,6 @@ function newCache(
   return { clock, cache };
 }
 
-Deno.test("get returns what set stored, and undefined for unknown keys", () => {
-  const { cache } = newCache();
-  cache.set("a", "1");
-  assert.equal(cache.get("a"), "1");
-  assert.equal(cache.get("b"), undefined);
-  const stats = cache.stats();
-  assert.equal(stats.hits, 1);
-  assert.equal(stats.misses, 1);
-  assert.equal(stats.puts, 1);
-  assert.equal(stats.entries, 1);
-});
-
-Deno.test("entries expire after the default TTL of 5 minutes", () => {
-  const { cache, clock } = newCache();
-  cache.set("k", "v");
-  clock.advance(5 * MINUTE - 1);
-  assert.equal(cache.get("k"), "v");
-  clock.advance(1);
-  assert.equal(cache.get("k"), undefined);
-});
-
-Deno.test("a per-entry TTL overrides the default", () => {
-  const { cache, clock } = newCache();
-  cache.set("short", "v", 10);
-  cache.set("long", "v", 3600);
-  clock.advance(10_000);
-  assert.equal(cache.get("short"), undefined);
-  clock.advance(30 * MINUTE);
-  assert.equal(cache.get("long"), "v");
-});
-
-Deno.test("ttl 0 means the entry never expires", () => {
-  const { cache, clock } = newCache();
-  cache.set("forever", "v", 0);
-  clock.advance(100 * 365 * 24 * 60 * MINUTE);
-  assert.equal(cache.get("forever"), "v");
-});
-
-Deno.test("a default TTL of 0 makes entries without a TTL permanent", () => {
-  const { cache, clock } = newCache({ defaultTtlSeconds: 0 });
-  cache.set("k", "v");
-  clock.advance(10 * 365 * 24 * 60 * MINUTE);
-  assert.equal(cache.get("k"), "v");
-});
-
-Deno.test("reading an expired entry deletes it (lazy expiry)", () => {
-  const { cache, clock } = newCache();
-  cache.set("k", "v", 1);
-  const bytes = cache.stats().estimatedBytes;
-  assert.ok(bytes > 0);
-  clock.advance(1000);
-  assert.equal(cache.get("k"), undefined);
-  const stats = cache.stats();
-  assert.equal(stats.entries, 0);
-  assert.equal(stats.estimatedBytes, 0);
-  assert.equal(stats.expiredOnRead, 1);
-  assert.equal(stats.misses, 1);
-  assert.equal(stats.hits, 0);
-});
-
-Deno.test("an overwrite replaces the value and restarts the TTL", () => {
-  const { cache, clock } = newCache();
-  cache.set("k", "old", 60);
-  clock.advance(50_000);
-  cache.set("k", "new", 60);
-  clock.advance(50_000);
-  assert.equal(cache.get("k"), "new");
-  assert.equal(cache.stats().entries, 1);
-  assert.equal(cache.stats().puts, 2);
-});
-
-Deno.test("delete removes live entries and reports expired ones as absent", () => {
-  const { cache, clock } = newCache();
-  cache.set("live", "v");
-  cache.set("stale", "v", 1);
-  clock.advance(1000);
-  assert.equal(cache.delete("live"), true);
-  assert.equal(cache.delete("live"), false);
-  assert.equal(cache.delete("stale"), false);
-  assert.equal(cache.delete("never"), false);
-  const stats = cache.stats();
-  assert.equal(stats.deletes, 1);
-  assert.equal(stats.expiredOnRead, 1);
-  assert.equal(stats.entries, 0);
-  assert.equal(stats.estimatedBytes, 0);
-});
-
 Deno.test("byte accounting follows inserts, overwrites and deletes", () => {
   const { cache } = newCache();
   cache.set("key", "short");
@@ -130,49 +43,6 @@ Deno.test("byte accounting follows inserts, overwrites and deletes", () => {
   );
   cache.delete("other");
   assert.equal(cache.stats().estimatedBytes, 0);
-});
-
-Deno.test("sweep removes only expired entries", () => {
-  const { cache, clock } = newCache();
-  for (let i = 0; i < 100; i++) cache.set(`short${i}`, "v", 10);
-  for (let i = 0; i < 100; i++) cache.set(`long${i}`, "v", 1000);
-  for (let i = 0; i < 100; i++) cache.set(`forever${i}`, "v", 0);
-  clock.advance(10_000);
-  const result = cache.sweep(1_000);
-  assert.deepEqual(result, { removed: 100, done: true });
-  const stats = cache.stats();
-  assert.equal(stats.entries, 200);
-  assert.equal(stats.expiredBySweep, 100);
-  assert.equal(stats.sweepsRun, 1);
-  let survivingBytes = 0;
-  for (let i = 0; i < 100; i++) {
-    survivingBytes += estimateEntryBytes(`long${i}`, "v") +
-      estimateEntryBytes(`forever${i}`, "v");
-  }
-  assert.equal(stats.estimatedBytes, survivingBytes);
-  assert.equal(cache.get("long5"), "v");
-  assert.equal(cache.get("forever5"), "v");
-});
-
-Deno.test("sweep works in batches that resume where the last one stopped", () => {
-  const { cache, clock } = newCache();
-  for (let i = 0; i < 1000; i++) cache.set(`k${i}`, "v", i % 2 === 0 ? 1 : 0);
-  clock.advance(1000);
-  let calls = 0;
-  let removed = 0;
-  let result;
-  do {
-    result = cache.sweep(64);
-    removed += result.removed;
-    calls++;
-  } while (!result.done);
-  assert.equal(removed, 500);
-  assert.equal(calls, Math.ceil(1000 / 64));
-  assert.equal(cache.stats().entries, 500);
-  assert.equal(cache.stats().sweepsRun, 1);
-  // The next call starts a new pass.
-  assert.deepEqual(cache.sweep(10_000), { removed: 0, done: true });
-  assert.equal(cache.stats().sweepsRun, 2);
 });
 
 Deno.test("eviction removes the oldest writes first, down to the low-water mark", () => {
@@ -277,12 +147,4 @@ Deno.test("churn far past the budget keeps bytes bounded and accounting exact", 
   assert.ok(expected > 0);
   assert.equal(cache.stats().entries, 0);
   assert.equal(cache.stats().estimatedBytes, 0);
-});
-
-Deno.test("stats reports uptime from the injected clock and the byte limit", () => {
-  const { cache, clock } = newCache({ maxBytes: 123_456 });
-  clock.advance(90_500);
-  const stats = cache.stats();
-  assert.equal(stats.uptimeSeconds, 90);
-  assert.equal(stats.maxBytes, 123_456);
 });

@@ -1,0 +1,650 @@
+/**
+ * A cache that keeps its keys, values and index out of the V8 heap: records
+ * are appended to a log of fixed-size segments (`ArrayBuffer`s) and found
+ * through a chained hash index in a `Uint32Array`. The garbage collector sees
+ * a few thousand objects instead of millions, so a full cache causes no GC
+ * pauses, and the memory held is exactly the segments plus the index.
+ *
+ * Age order falls out of the layout: segments are kept oldest first and
+ * records are appended, so the oldest write is at the front. An overwrite
+ * appends a new record and marks the old one dead; space held by dead records
+ * is reclaimed by compacting adjacent segments in place, which keeps their
+ * order. When the store is full and no compaction is cheap, the oldest
+ * segment is evicted whole.
+ *
+ * @module
+ */
+
+import type { Cache, CacheStats, SweepResult } from "./cache.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { hashBytes } from "./hash.ts";
+
+/** Options for {@linkcode ArenaCache}. */
+export interface ArenaCacheOptions {
+  /** Memory the store may hold: segments plus index, in bytes. */
+  maxBytes: number;
+  /** TTL of entries written without one; 0 means they never expire. */
+  defaultTtlSeconds: number;
+  /** Longest key that will be stored, in code points. */
+  maxKeySize: number;
+  /** Longest value that will be stored, in code points. */
+  maxValueSize: number;
+  /** Time source for expiry; defaults to the system clock. */
+  clock?: Clock;
+  /** Segment size in bytes, a power of two (default: see `segmentBytesFor`). */
+  segmentBytes?: number;
+}
+
+/** Bytes of a record before its key: next, hash, key length, value length, expiry. */
+export const RECORD_HEADER_BYTES = 24;
+
+/** Smallest default segment size: 1 MiB. */
+export const MIN_SEGMENT_BYTES = 1 << 20;
+
+/**
+ * The index has a power-of-two number of buckets, at least one for every this
+ * many bytes of `maxBytes` (4 bytes each: 3% to 6% of the memory).
+ */
+export const BYTES_PER_BUCKET = 128;
+
+/** Most adjacent segments compacted together. */
+export const MAX_COMPACTION_WINDOW = 8;
+
+const NIL = 0;
+const DEAD = 0x80000000;
+// Header fields, as Uint32Array word offsets from the record start.
+const NEXT = 0;
+const HASH = 1;
+const KEY_LENGTH = 2;
+const VALUE_LENGTH = 3;
+// Expiry is a Float64 at byte 16 of the header.
+const EXPIRES_AT = 2;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Most bytes one record can take: keys and values are stored as their JSON
+ * string literals in UTF-8, at most 6 bytes per code point (`\u001f`) plus
+ * the quotes.
+ */
+export function maxRecordBytes(maxKeySize: number, maxValueSize: number) {
+  return RECORD_HEADER_BYTES + 6 * (maxKeySize + maxValueSize) + 4;
+}
+
+/** Default segment size: 1 MiB, or larger so that 8 records always fit. */
+export function segmentBytesFor(maxRecord: number): number {
+  let size = MIN_SEGMENT_BYTES;
+  while (size < 8 * maxRecord) size *= 2;
+  return size;
+}
+
+/**
+ * Smallest `maxBytes` an `ArenaCache` with these key and value limits and the
+ * default segment size accepts: 5 segments, as the index takes at most 1/16
+ * of `maxBytes` and 4 segments must remain.
+ */
+export function minimumArenaBytes(
+  maxKeySize: number,
+  maxValueSize: number,
+): number {
+  return 5 * segmentBytesFor(maxRecordBytes(maxKeySize, maxValueSize));
+}
+
+function bucketCountFor(maxBytes: number): number {
+  return nextPowerOfTwo(Math.max(1024, maxBytes / BYTES_PER_BUCKET));
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function recordSize(keyLength: number, valueLength: number): number {
+  return (RECORD_HEADER_BYTES + keyLength + valueLength + 7) & ~7;
+}
+
+function equalBytes(
+  a: Uint8Array,
+  aStart: number,
+  b: Uint8Array,
+  bStart: number,
+  length: number,
+): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a[aStart + i] !== b[bStart + i]) return false;
+  }
+  return true;
+}
+
+interface Segment {
+  bytes: Uint8Array;
+  words: Uint32Array;
+  doubles: Float64Array;
+}
+
+/**
+ * A log-structured cache in `ArrayBuffer` segments; see the module docs. Has
+ * the same semantics as `MapCache`: per-entry TTL, lazy expiry, batched sweep
+ * and eviction of the oldest writes first.
+ */
+export class ArenaCache implements Cache {
+  readonly #clock: Clock;
+  readonly #defaultTtlMs: number;
+  readonly #maxBytes: number;
+  readonly #segmentBytes: number;
+  readonly #segmentShift: number;
+  readonly #wordMask: number;
+  readonly #maxRecordBytes: number;
+  readonly #maxSegments: number;
+  readonly #buckets: Uint32Array;
+  readonly #bucketMask: number;
+  readonly #segments: Segment[] = [];
+  readonly #used: Int32Array;
+  readonly #live: Int32Array;
+  readonly #generation: Uint32Array;
+  /** Segment numbers in use, oldest first; the last is the head. */
+  #order: number[] = [];
+  #free: number[] = [];
+  #head = -1;
+  #scratch = new Uint8Array(1024);
+  #foundPrevious = NIL;
+  #sweepSegment = -1;
+  #sweepGeneration = 0;
+  #sweepOffset = 0;
+  readonly #createdAt: number;
+  #entries = 0;
+  #liveBytes = 0;
+  #hits = 0;
+  #misses = 0;
+  #puts = 0;
+  #deletes = 0;
+  #expiredOnRead = 0;
+  #expiredBySweep = 0;
+  #evicted = 0;
+  #sweepsRun = 0;
+  #compactions = 0;
+
+  /** Creates an empty cache; allocates only its index until entries arrive. */
+  constructor(options: ArenaCacheOptions) {
+    this.#clock = options.clock ?? systemClock;
+    this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
+    this.#maxBytes = options.maxBytes;
+    this.#maxRecordBytes = maxRecordBytes(
+      options.maxKeySize,
+      options.maxValueSize,
+    );
+    const segmentBytes = options.segmentBytes ??
+      segmentBytesFor(this.#maxRecordBytes);
+    if (
+      nextPowerOfTwo(segmentBytes) !== segmentBytes ||
+      segmentBytes < 4 * this.#maxRecordBytes
+    ) {
+      throw new RangeError(
+        `Segment size ${segmentBytes} must be a power of two of at least 4 records (${
+          4 * this.#maxRecordBytes
+        } bytes)`,
+      );
+    }
+    this.#segmentBytes = segmentBytes;
+    const wordsPerSegment = segmentBytes / 8;
+    this.#segmentShift = Math.log2(wordsPerSegment);
+    this.#wordMask = wordsPerSegment - 1;
+    const bucketCount = bucketCountFor(options.maxBytes);
+    this.#buckets = new Uint32Array(bucketCount);
+    this.#bucketMask = bucketCount - 1;
+    this.#maxSegments = Math.min(
+      Math.floor((options.maxBytes - this.#buckets.byteLength) / segmentBytes),
+      Math.floor(0xfffffffe / wordsPerSegment),
+    );
+    if (this.#maxSegments < 4) {
+      throw new RangeError(
+        `A cache of ${options.maxBytes} bytes is too small: it needs at least ${
+          this.#buckets.byteLength + 4 * segmentBytes
+        } bytes for its index and 4 segments of ${segmentBytes} bytes`,
+      );
+    }
+    this.#used = new Int32Array(this.#maxSegments);
+    this.#live = new Int32Array(this.#maxSegments);
+    this.#generation = new Uint32Array(this.#maxSegments);
+    this.#createdAt = this.#clock.now();
+  }
+
+  /** {@inheritDoc Cache.get} */
+  get(key: string): string | undefined {
+    const address = this.#lookup(key);
+    if (address === NIL) return undefined;
+    const { segment, offset } = this.#locate(address);
+    const words = offset >>> 2;
+    const start = offset + RECORD_HEADER_BYTES +
+      segment.words[words + KEY_LENGTH];
+    return JSON.parse(decoder.decode(
+      segment.bytes.subarray(
+        start,
+        start + segment.words[words + VALUE_LENGTH],
+      ),
+    ));
+  }
+
+  /** {@inheritDoc Cache.getJson} */
+  getJson(key: string): Uint8Array | undefined {
+    const address = this.#lookup(key);
+    if (address === NIL) return undefined;
+    const { segment, offset } = this.#locate(address);
+    const words = offset >>> 2;
+    const start = offset + RECORD_HEADER_BYTES +
+      segment.words[words + KEY_LENGTH];
+    return segment.bytes.subarray(
+      start,
+      start + segment.words[words + VALUE_LENGTH],
+    );
+  }
+
+  /** {@inheritDoc Cache.set} */
+  set(key: string, value: string, ttlSeconds?: number): void {
+    const ttlMs = ttlSeconds === undefined
+      ? this.#defaultTtlMs
+      : ttlSeconds * 1000;
+    const keyJson = JSON.stringify(key);
+    const valueJson = JSON.stringify(value);
+    const reserve = RECORD_HEADER_BYTES +
+      3 * (keyJson.length + valueJson.length);
+    let slot = this.#head;
+    if (slot < 0 || this.#used[slot] + reserve > this.#segmentBytes) {
+      slot = this.#openSegment();
+    }
+    const segment = this.#segments[slot];
+    const offset = this.#used[slot];
+    const keyStart = offset + RECORD_HEADER_BYTES;
+    const keyLength =
+      encoder.encodeInto(keyJson, segment.bytes.subarray(keyStart)).written;
+    const valueLength = encoder.encodeInto(
+      valueJson,
+      segment.bytes.subarray(keyStart + keyLength),
+    ).written;
+    const hash = hashBytes(segment.bytes, keyStart, keyLength);
+    const old = this.#find(hash, segment.bytes, keyStart, keyLength);
+    if (old !== NIL) this.#remove(old, this.#foundPrevious);
+
+    const size = recordSize(keyLength, valueLength);
+    const words = offset >>> 2;
+    const bucket = hash & this.#bucketMask;
+    segment.words[words + NEXT] = this.#buckets[bucket];
+    segment.words[words + HASH] = hash;
+    segment.words[words + KEY_LENGTH] = keyLength;
+    segment.words[words + VALUE_LENGTH] = valueLength;
+    segment.doubles[(offset >>> 3) + EXPIRES_AT] = ttlMs === 0
+      ? 0
+      : this.#clock.now() + ttlMs;
+    this.#buckets[bucket] = this.#address(slot, offset);
+    this.#used[slot] = offset + size;
+    this.#live[slot] += size;
+    this.#liveBytes += size;
+    this.#entries++;
+    this.#puts++;
+  }
+
+  /** {@inheritDoc Cache.delete} */
+  delete(key: string): boolean {
+    const address = this.#find(...this.#encodeKey(key));
+    if (address === NIL) return false;
+    const expired = this.#isExpired(address, this.#clock.now());
+    this.#remove(address, this.#foundPrevious);
+    if (expired) {
+      this.#expiredOnRead++;
+      return false;
+    }
+    this.#deletes++;
+    return true;
+  }
+
+  /** {@inheritDoc Cache.sweep} */
+  sweep(maxEntries: number): SweepResult {
+    const now = this.#clock.now();
+    let removed = 0;
+    if (
+      this.#sweepSegment < 0 ||
+      this.#generation[this.#sweepSegment] !== this.#sweepGeneration
+    ) {
+      // A new pass, or the segment under the cursor was compacted or freed.
+      const resume = this.#sweepSegment >= 0 &&
+          this.#order.includes(this.#sweepSegment)
+        ? this.#sweepSegment
+        : this.#order[0] ?? -1;
+      this.#startSweepAt(resume);
+    }
+    for (let examined = 0; examined < maxEntries; examined++) {
+      let slot = this.#sweepSegment;
+      while (slot >= 0 && this.#sweepOffset >= this.#used[slot]) {
+        const index = this.#order.indexOf(slot);
+        slot = index >= 0 && index + 1 < this.#order.length
+          ? this.#order[index + 1]
+          : -1;
+        this.#startSweepAt(slot);
+      }
+      if (slot < 0) {
+        this.#sweepsRun++;
+        this.#expiredBySweep += removed;
+        return { removed, done: true };
+      }
+      const offset = this.#sweepOffset;
+      const words = this.#segments[slot].words;
+      const keyLength = words[(offset >>> 2) + KEY_LENGTH];
+      this.#sweepOffset += recordSize(
+        keyLength & ~DEAD,
+        words[(offset >>> 2) + VALUE_LENGTH],
+      );
+      if (keyLength & DEAD) continue;
+      const address = this.#address(slot, offset);
+      if (this.#isExpired(address, now)) {
+        this.#remove(address, this.#findPrevious(address));
+        removed++;
+      }
+    }
+    this.#expiredBySweep += removed;
+    return { removed, done: false };
+  }
+
+  /** {@inheritDoc Cache.stats} */
+  stats(): CacheStats {
+    return {
+      entries: this.#entries,
+      estimatedBytes: this.#buckets.byteLength +
+        this.#segments.length * this.#segmentBytes,
+      maxBytes: this.#maxBytes,
+      liveBytes: this.#liveBytes,
+      hits: this.#hits,
+      misses: this.#misses,
+      puts: this.#puts,
+      deletes: this.#deletes,
+      expiredOnRead: this.#expiredOnRead,
+      expiredBySweep: this.#expiredBySweep,
+      evicted: this.#evicted,
+      compactions: this.#compactions,
+      sweepsRun: this.#sweepsRun,
+      uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
+    };
+  }
+
+  // --- addresses and records ---------------------------------------------
+
+  /** Packs a segment number and byte offset into a non-zero 32-bit address. */
+  #address(slot: number, offset: number): number {
+    return slot * (this.#wordMask + 1) + (offset >>> 3) + 1;
+  }
+
+  #locate(address: number): { segment: Segment; offset: number } {
+    const a = address - 1;
+    return {
+      segment: this.#segments[a >>> this.#segmentShift],
+      offset: (a & this.#wordMask) << 3,
+    };
+  }
+
+  #isExpired(address: number, now: number): boolean {
+    const { segment, offset } = this.#locate(address);
+    const expiresAt = segment.doubles[(offset >>> 3) + EXPIRES_AT];
+    return expiresAt !== 0 && expiresAt <= now;
+  }
+
+  #encodeKey(key: string): [number, Uint8Array, number, number] {
+    const json = JSON.stringify(key);
+    if (this.#scratch.length < 3 * json.length) {
+      this.#scratch = new Uint8Array(3 * json.length);
+    }
+    const length = encoder.encodeInto(json, this.#scratch).written;
+    return [hashBytes(this.#scratch, 0, length), this.#scratch, 0, length];
+  }
+
+  /** Finds the live, unexpired record for `key` (removing it if expired). */
+  #lookup(key: string): number {
+    const address = this.#find(...this.#encodeKey(key));
+    if (address === NIL) {
+      this.#misses++;
+      return NIL;
+    }
+    if (this.#isExpired(address, this.#clock.now())) {
+      this.#remove(address, this.#foundPrevious);
+      this.#expiredOnRead++;
+      this.#misses++;
+      return NIL;
+    }
+    this.#hits++;
+    return address;
+  }
+
+  /**
+   * Returns the address of the record whose key bytes equal the given ones,
+   * or NIL; leaves the address of its predecessor in the bucket chain (NIL
+   * for the chain head) in `#foundPrevious`.
+   */
+  #find(
+    hash: number,
+    key: Uint8Array,
+    keyStart: number,
+    keyLength: number,
+  ): number {
+    let previous = NIL;
+    let address = this.#buckets[hash & this.#bucketMask];
+    while (address !== NIL) {
+      const a = address - 1;
+      const segment = this.#segments[a >>> this.#segmentShift];
+      const offset = (a & this.#wordMask) << 3;
+      const words = offset >>> 2;
+      if (
+        segment.words[words + HASH] === hash &&
+        segment.words[words + KEY_LENGTH] === keyLength &&
+        equalBytes(
+          segment.bytes,
+          offset + RECORD_HEADER_BYTES,
+          key,
+          keyStart,
+          keyLength,
+        )
+      ) {
+        this.#foundPrevious = previous;
+        return address;
+      }
+      previous = address;
+      address = segment.words[words + NEXT];
+    }
+    return NIL;
+  }
+
+  /** Returns the address that links to `address` in its chain (NIL: bucket). */
+  #findPrevious(address: number): number {
+    const { segment, offset } = this.#locate(address);
+    const hash = segment.words[(offset >>> 2) + HASH];
+    let previous = NIL;
+    let current = this.#buckets[hash & this.#bucketMask];
+    while (current !== address) {
+      previous = current;
+      const located = this.#locate(current);
+      current = located.segment.words[(located.offset >>> 2) + NEXT];
+    }
+    return previous;
+  }
+
+  /** Points whatever links to `from` (its predecessor or bucket) at `to`. */
+  #relink(previous: number, hash: number, to: number): void {
+    if (previous === NIL) this.#buckets[hash & this.#bucketMask] = to;
+    else {
+      const { segment, offset } = this.#locate(previous);
+      segment.words[(offset >>> 2) + NEXT] = to;
+    }
+  }
+
+  /** Unlinks a live record from the index and marks it dead. */
+  #remove(address: number, previous: number): void {
+    const { segment, offset } = this.#locate(address);
+    const words = offset >>> 2;
+    const keyLength = segment.words[words + KEY_LENGTH];
+    this.#relink(
+      previous,
+      segment.words[words + HASH],
+      segment.words[words + NEXT],
+    );
+    segment.words[words + KEY_LENGTH] = keyLength | DEAD;
+    const size = recordSize(keyLength, segment.words[words + VALUE_LENGTH]);
+    this.#live[(address - 1) >>> this.#segmentShift] -= size;
+    this.#liveBytes -= size;
+    this.#entries--;
+  }
+
+  // --- segments -------------------------------------------------------------
+
+  /** Makes a fresh segment the head, reclaiming space first if at the limit. */
+  #openSegment(): number {
+    let slot: number;
+    if (this.#free.length > 0) slot = this.#free.pop()!;
+    else if (this.#segments.length < this.#maxSegments) {
+      slot = this.#segments.length;
+      const buffer = new ArrayBuffer(this.#segmentBytes);
+      this.#segments.push({
+        bytes: new Uint8Array(buffer),
+        words: new Uint32Array(buffer),
+        doubles: new Float64Array(buffer),
+      });
+    } else {
+      this.#reclaim();
+      slot = this.#free.pop()!;
+    }
+    this.#used[slot] = 0;
+    this.#live[slot] = 0;
+    this.#generation[slot]++;
+    this.#order.push(slot);
+    this.#head = slot;
+    return slot;
+  }
+
+  /**
+   * Frees at least one segment: compacts the run of adjacent segments that
+   * frees segments most cheaply, if that copies at most one segment's worth
+   * of live records per segment freed; otherwise evicts the oldest segment.
+   */
+  #reclaim(): void {
+    const order = this.#order;
+    const candidates = order.length - 1; // never the head
+    const usable = this.#segmentBytes - this.#maxRecordBytes;
+    let bestStart = -1;
+    let bestLength = 0;
+    let bestCost = this.#segmentBytes;
+    for (let start = 0; start < candidates; start++) {
+      let live = 0;
+      for (
+        let length = 1;
+        length <= MAX_COMPACTION_WINDOW && start + length <= candidates;
+        length++
+      ) {
+        live += this.#live[order[start + length - 1]];
+        const freed = length - Math.ceil(live / usable);
+        if (freed <= 0) continue;
+        const cost = live / freed;
+        if (cost < bestCost) {
+          bestCost = cost;
+          bestStart = start;
+          bestLength = length;
+        }
+      }
+    }
+    if (bestStart >= 0) this.#compact(bestStart, bestLength);
+    else this.#evictOldest();
+  }
+
+  /** Drops the oldest segment and every live record in it. */
+  #evictOldest(): void {
+    const slot = this.#order.shift()!;
+    const now = this.#clock.now();
+    const words = this.#segments[slot].words;
+    const end = this.#used[slot];
+    for (let offset = 0; offset < end;) {
+      const keyLength = words[(offset >>> 2) + KEY_LENGTH];
+      const size = recordSize(
+        keyLength & ~DEAD,
+        words[(offset >>> 2) + VALUE_LENGTH],
+      );
+      if (!(keyLength & DEAD)) {
+        const address = this.#address(slot, offset);
+        if (this.#isExpired(address, now)) this.#expiredBySweep++;
+        else this.#evicted++;
+        this.#remove(address, this.#findPrevious(address));
+      }
+      offset += size;
+    }
+    this.#releaseSegment(slot);
+  }
+
+  /**
+   * Rewrites the live records of `length` adjacent segments, from position
+   * `start` in age order, into as few of those same segments as they need,
+   * in the same order, and frees the rest. Expired records are dropped.
+   */
+  #compact(start: number, length: number): void {
+    const window = this.#order.slice(start, start + length);
+    const now = this.#clock.now();
+    let target = 0;
+    let targetOffset = 0;
+    for (const slot of window) {
+      const segment = this.#segments[slot];
+      const end = this.#used[slot];
+      for (let offset = 0; offset < end;) {
+        const words = offset >>> 2;
+        const keyLength = segment.words[words + KEY_LENGTH];
+        const size = recordSize(
+          keyLength & ~DEAD,
+          segment.words[words + VALUE_LENGTH],
+        );
+        if (!(keyLength & DEAD)) {
+          const address = this.#address(slot, offset);
+          const previous = this.#findPrevious(address);
+          if (this.#isExpired(address, now)) {
+            this.#remove(address, previous);
+            this.#expiredBySweep++;
+          } else {
+            // Read before copying: the copy may overlap this header.
+            const hash = segment.words[words + HASH];
+            if (targetOffset + size > this.#segmentBytes) {
+              this.#used[window[target]] = targetOffset;
+              this.#live[window[target]] = targetOffset;
+              target++;
+              targetOffset = 0;
+            }
+            const to = window[target];
+            if (to === slot) {
+              segment.bytes.copyWithin(targetOffset, offset, offset + size);
+            } else {
+              this.#segments[to].bytes.set(
+                segment.bytes.subarray(offset, offset + size),
+                targetOffset,
+              );
+            }
+            this.#relink(previous, hash, this.#address(to, targetOffset));
+            targetOffset += size;
+          }
+        }
+        offset += size;
+      }
+    }
+    this.#used[window[target]] = targetOffset;
+    this.#live[window[target]] = targetOffset;
+    const kept = targetOffset === 0 ? target : target + 1;
+    for (const slot of window) this.#generation[slot]++;
+    this.#order.splice(start + kept, length - kept);
+    for (const slot of window.slice(kept)) this.#releaseSegment(slot);
+    this.#compactions++;
+  }
+
+  #releaseSegment(slot: number): void {
+    this.#used[slot] = 0;
+    this.#live[slot] = 0;
+    this.#generation[slot]++;
+    this.#free.push(slot);
+  }
+
+  #startSweepAt(slot: number): void {
+    this.#sweepSegment = slot;
+    this.#sweepGeneration = slot >= 0 ? this.#generation[slot] : 0;
+    this.#sweepOffset = 0;
+  }
+}
