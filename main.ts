@@ -6,7 +6,8 @@
  * @module
  */
 
-import { MapCache, MAX_TTL_SECONDS } from "./lib/cache.ts";
+import { ArenaCache } from "./lib/arena_cache.ts";
+import { type Cache, MapCache, MAX_TTL_SECONDS } from "./lib/cache.ts";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { InFlight } from "./lib/in_flight.ts";
@@ -28,10 +29,17 @@ export async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const cache = new MapCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-  });
+  const cache: Cache = config.cacheStore === "arena"
+    ? new ArenaCache({
+      maxBytes: config.maxCacheBytes,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      maxKeySize: config.maxKeySize,
+      maxValueSize: config.maxValueSize,
+    })
+    : new MapCache({
+      maxBytes: config.maxCacheBytes,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+    });
   const sweeper = new Sweeper(cache, {
     intervalMs: config.sweepIntervalMs,
     onPass: (pass) => logger.debug("sweep pass", { ...pass }),
@@ -62,6 +70,7 @@ export async function main(): Promise<number> {
         maxValueSize: config.maxValueSize,
         maxBodyBytes: config.maxBodyBytes,
         maxCacheBytes: config.maxCacheBytes,
+        cacheStore: config.cacheStore,
         defaultTtlSeconds: config.defaultTtlSeconds,
         sweepIntervalMs: config.sweepIntervalMs,
         notFoundStatus: config.notFoundStatus,

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { minimumArenaBytes } from "./arena_cache.ts";
 import { MAX_TTL_SECONDS } from "./cache.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.ts";
 
@@ -26,8 +27,10 @@ export interface Config {
   defaultTtlSeconds: number;
   /** Pause between sweep passes; 0 disables the sweep (`SWEEP_INTERVAL_MS`). */
   sweepIntervalMs: number;
-  /** Estimated bytes above which the oldest entries go (`MAX_CACHE_BYTES`). */
+  /** Memory the store may hold before the oldest entries go (`MAX_CACHE_BYTES`). */
   maxCacheBytes: number;
+  /** Store implementation (`CACHE_STORE`): `arena` (default) or `map`. */
+  cacheStore: CacheStore;
   /** Status code of "Key not found." answers (`NOT_FOUND_STATUS`). */
   notFoundStatus: 200 | 404;
   /** Least severe log level written (`LOG_LEVEL`). */
@@ -35,6 +38,9 @@ export interface Config {
   /** Longest wait for in-flight requests at shutdown (`SHUTDOWN_TIMEOUT_MS`). */
   shutdownTimeoutMs: number;
 }
+
+/** Store implementations: off-heap segments, or a plain `Map`. */
+export type CacheStore = "arena" | "map";
 
 /** A configuration value that is not allowed; names the variable. */
 export class ConfigError extends Error {
@@ -58,6 +64,7 @@ export const CONFIG_VARIABLES = [
   "DEFAULT_TTL_SECONDS",
   "SWEEP_INTERVAL_MS",
   "MAX_CACHE_BYTES",
+  "CACHE_STORE",
   "NOT_FOUND_STATUS",
   "LOG_LEVEL",
   "SHUTDOWN_TIMEOUT_MS",
@@ -111,6 +118,17 @@ function readHost(env: Env): string {
   return host;
 }
 
+function readCacheStore(env: Env): CacheStore {
+  const raw = env.CACHE_STORE;
+  if (raw === undefined || raw.trim() === "") return "arena";
+  const store = raw.trim().toLowerCase();
+  if (store === "arena" || store === "map") return store;
+  throw new ConfigError(
+    "CACHE_STORE",
+    `Invalid CACHE_STORE ${JSON.stringify(raw)}: expected arena or map.`,
+  );
+}
+
 function readNotFoundStatus(env: Env): 200 | 404 {
   const raw = env.NOT_FOUND_STATUS;
   if (raw === undefined || raw.trim() === "") return 404;
@@ -143,8 +161,8 @@ function readLogLevel(env: Env): LogLevel {
  * @throws {ConfigError} naming the first invalid variable.
  */
 export function parseConfig(env: Env): Config {
-  const maxKeySize = readInteger(env, "MAX_KEY_SIZE", 256, 1, 1_000_000);
-  const maxValueSize = readInteger(env, "MAX_VALUE_SIZE", 256, 1, 100_000_000);
+  const maxKeySize = readInteger(env, "MAX_KEY_SIZE", 256, 1, 65_536);
+  const maxValueSize = readInteger(env, "MAX_VALUE_SIZE", 256, 1, 1_000_000);
   const maxBodyBytes = readInteger(
     env,
     "MAX_BODY_BYTES",
@@ -154,6 +172,17 @@ export function parseConfig(env: Env): Config {
     ),
     64,
     2 ** 31 - 1,
+  );
+  const cacheStore = readCacheStore(env);
+  const minCacheBytes = cacheStore === "arena"
+    ? minimumArenaBytes(maxKeySize, maxValueSize)
+    : 1024;
+  const maxCacheBytes = readInteger(
+    env,
+    "MAX_CACHE_BYTES",
+    1_500_000_000,
+    minCacheBytes,
+    Number.MAX_SAFE_INTEGER,
   );
   return {
     port: readInteger(env, "PORT", 7171, 0, 65535),
@@ -175,13 +204,8 @@ export function parseConfig(env: Env): Config {
       0,
       2 ** 31 - 1,
     ),
-    maxCacheBytes: readInteger(
-      env,
-      "MAX_CACHE_BYTES",
-      1_500_000_000,
-      1024,
-      Number.MAX_SAFE_INTEGER,
-    ),
+    maxCacheBytes,
+    cacheStore,
     notFoundStatus: readNotFoundStatus(env),
     logLevel: readLogLevel(env),
     shutdownTimeoutMs: readInteger(

@@ -102,7 +102,7 @@ export function createApp(options: AppOptions): Hono {
     const key = c.req.query("key");
     const invalid = checkQueryKey(key, options.maxKeySize);
     if (invalid !== undefined) return errorResponse(400, invalid);
-    const value = cache.get(key!);
+    const value = cache.getJson(key!);
     if (value === undefined) {
       return jsonResponse(NOT_FOUND_BODY, notFoundStatus);
     }

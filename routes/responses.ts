@@ -22,7 +22,7 @@ export const HEALTH_BODY = '{"status":"OK"}';
 
 /** Returns a JSON response with an already serialised body. */
 export function jsonResponse(
-  body: string,
+  body: string | Uint8Array<ArrayBuffer>,
   status = 200,
   headers?: Record<string, string>,
 ): Response {
@@ -32,10 +32,24 @@ export function jsonResponse(
   });
 }
 
-/** Returns the body of a successful `GET /get` for `key` and its `value`. */
-export function hitBody(key: string, value: string): string {
-  return '{"status":"OK","key":' + JSON.stringify(key) + ',"value":' +
-    JSON.stringify(value) + "}";
+const encoder = new TextEncoder();
+const CLOSING_BRACE = 0x7d;
+
+/**
+ * Returns the body of a successful `GET /get`, given the key and the value as
+ * the UTF-8 bytes of its JSON string literal (see `Cache.getJson`).
+ */
+export function hitBody(
+  key: string,
+  valueJson: Uint8Array,
+): Uint8Array<ArrayBuffer> {
+  const head = '{"status":"OK","key":' + JSON.stringify(key) + ',"value":';
+  const body = new Uint8Array(3 * head.length + valueJson.length + 1);
+  const { written } = encoder.encodeInto(head, body);
+  body.set(valueJson, written);
+  const end = written + valueJson.length;
+  body[end] = CLOSING_BRACE;
+  return body.subarray(0, end + 1);
 }
 
 /** Returns an error response: `{"status":"ERROR","message":...}`. */

@@ -17,6 +17,7 @@ Deno.test("defaults apply when nothing is set", () => {
     defaultTtlSeconds: 300,
     sweepIntervalMs: 60_000,
     maxCacheBytes: 1_500_000_000,
+    cacheStore: "arena",
     notFoundStatus: 404,
     logLevel: "info",
     shutdownTimeoutMs: 10_000,
@@ -37,6 +38,7 @@ Deno.test("valid values are read", () => {
     DEFAULT_TTL_SECONDS: "0",
     SWEEP_INTERVAL_MS: "500",
     MAX_CACHE_BYTES: "100000000",
+    CACHE_STORE: "map",
     NOT_FOUND_STATUS: "200",
     LOG_LEVEL: "DEBUG",
     SHUTDOWN_TIMEOUT_MS: "2000",
@@ -50,10 +52,20 @@ Deno.test("valid values are read", () => {
     defaultTtlSeconds: 0,
     sweepIntervalMs: 500,
     maxCacheBytes: 100_000_000,
+    cacheStore: "map",
     notFoundStatus: 200,
     logLevel: "debug",
     shutdownTimeoutMs: 2000,
   });
+});
+
+Deno.test("the smallest cache depends on the store", () => {
+  assert.throws(() => parseConfig({ MAX_CACHE_BYTES: "1000000" }), ConfigError);
+  assert.equal(
+    parseConfig({ MAX_CACHE_BYTES: "1000000", CACHE_STORE: "map" })
+      .maxCacheBytes,
+    1_000_000,
+  );
 });
 
 Deno.test("the default body limit grows with large key and value limits", () => {
@@ -87,12 +99,12 @@ const INVALID: [string, string, string][] = [
   [
     "MAX_KEY_SIZE",
     "0",
-    'Invalid MAX_KEY_SIZE "0": expected a whole number from 1 to 1000000.',
+    'Invalid MAX_KEY_SIZE "0": expected a whole number from 1 to 65536.',
   ],
   [
     "MAX_VALUE_SIZE",
     "1e3",
-    'Invalid MAX_VALUE_SIZE "1e3": expected a whole number from 1 to 100000000.',
+    'Invalid MAX_VALUE_SIZE "1e3": expected a whole number from 1 to 1000000.',
   ],
   [
     "MAX_BODY_BYTES",
@@ -112,7 +124,12 @@ const INVALID: [string, string, string][] = [
   [
     "MAX_CACHE_BYTES",
     "1.5GB",
-    'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 1024 to 9007199254740991.',
+    'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 5242880 to 9007199254740991.',
+  ],
+  [
+    "CACHE_STORE",
+    "redis",
+    'Invalid CACHE_STORE "redis": expected arena or map.',
   ],
   [
     "NOT_FOUND_STATUS",

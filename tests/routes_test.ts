@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
-import { MapCache, MAX_TTL_SECONDS } from "../lib/cache.ts";
+import { ArenaCache } from "../lib/arena_cache.ts";
+import { MAX_TTL_SECONDS } from "../lib/cache.ts";
 import { createApp } from "../routes/app.ts";
 
 const PUT_OK = '{"status":"OK","message":"Key inserted/updated successfully."}';
@@ -10,9 +11,11 @@ function setup(
   options: { notFoundStatus?: 200 | 404; maxBodyBytes?: number } = {},
 ) {
   const clock = new ManualClock();
-  const cache = new MapCache({
+  const cache = new ArenaCache({
     maxBytes: 10_000_000,
     defaultTtlSeconds: 300,
+    maxKeySize: 256,
+    maxValueSize: 256,
     clock,
   });
   const app = createApp({
