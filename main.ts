@@ -10,10 +10,12 @@ import { ArenaCache } from "./lib/arena_cache.ts";
 import { type Cache, MapCache, MAX_TTL_SECONDS } from "./lib/cache.ts";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { readEnvFile } from "./lib/env_file.ts";
-import { InFlight } from "./lib/in_flight.ts";
 import { createLogger } from "./lib/logger.ts";
+import { LoopLagMonitor } from "./lib/loop_lag.ts";
+import { Metrics } from "./lib/metrics.ts";
 import { Sweeper } from "./lib/sweeper.ts";
-import { createApp } from "./routes/app.ts";
+import { createApp, ROUTE_LABELS } from "./routes/app.ts";
+import { BodyReader } from "./routes/body.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
@@ -40,11 +42,19 @@ export async function main(): Promise<number> {
       maxBytes: config.maxCacheBytes,
       defaultTtlSeconds: config.defaultTtlSeconds,
     });
+  const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
+  const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
     intervalMs: config.sweepIntervalMs,
-    onPass: (pass) => logger.debug("sweep pass", { ...pass }),
+    onPass: (pass) => {
+      metrics?.observeSweep(pass);
+      logger.debug("sweep pass", { ...pass });
+    },
   });
-  const bodyReads = new InFlight();
+  const bodyReader = new BodyReader({
+    maxBytes: config.maxBodyBytes,
+    timeoutMs: config.bodyTimeoutMs,
+  });
   const app = createApp({
     cache,
     maxKeySize: config.maxKeySize,
@@ -52,8 +62,19 @@ export async function main(): Promise<number> {
     maxTtlSeconds: MAX_TTL_SECONDS,
     maxBodyBytes: config.maxBodyBytes,
     notFoundStatus: config.notFoundStatus,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    bodyReader,
+    authToken: config.authToken || undefined,
+    metrics,
+    runtimeGauges: () => {
+      const memory = Deno.memoryUsage();
+      return {
+        eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
+        residentBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+      };
+    },
     logger,
-    bodyReads,
   });
 
   const server = Deno.serve({
@@ -74,10 +95,19 @@ export async function main(): Promise<number> {
         defaultTtlSeconds: config.defaultTtlSeconds,
         sweepIntervalMs: config.sweepIntervalMs,
         notFoundStatus: config.notFoundStatus,
+        bodyTimeoutMs: config.bodyTimeoutMs,
+        auth: config.authToken ? "bearer token" : "none",
+        metrics: config.metrics,
       });
+      if (!config.authToken && !isLoopback(hostname)) {
+        logger.warn(
+          `kv-cache is listening on ${hostname} without AUTH_TOKEN: anyone who can reach this address can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+        );
+      }
     },
   }, app.fetch);
   sweeper.start();
+  if (metrics) loopLag.start();
 
   const signal = await new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
@@ -94,11 +124,12 @@ export async function main(): Promise<number> {
   });
   // Bodies still arriving must be read before shutdown() (denoland/deno#36809).
   const drained = await Promise.race([
-    bodyReads.whenIdle().then(() => server.shutdown()).then(() => true),
+    bodyReader.whenIdle().then(() => server.shutdown()).then(() => true),
     timedOut,
   ]);
   clearTimeout(timer);
   await sweeper.stop();
+  loopLag.stop();
   if (!drained) {
     logger.warn("in-flight requests did not finish in time; exiting anyway", {
       timeoutMs: config.shutdownTimeoutMs,
@@ -106,6 +137,12 @@ export async function main(): Promise<number> {
   }
   logger.info("stopped");
   return 0;
+}
+
+/** Reports whether `hostname` is a loopback address. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" ||
+    hostname.startsWith("127.");
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -37,6 +37,12 @@ export interface Config {
   logLevel: LogLevel;
   /** Longest wait for in-flight requests at shutdown (`SHUTDOWN_TIMEOUT_MS`). */
   shutdownTimeoutMs: number;
+  /** Longest time a request body may take to arrive; 0 = none (`BODY_TIMEOUT_MS`). */
+  bodyTimeoutMs: number;
+  /** Token required as `Authorization: Bearer …`, or "" for none (`AUTH_TOKEN`). */
+  authToken: string;
+  /** Whether `GET /metrics` and request metrics are on (`METRICS`). */
+  metrics: boolean;
 }
 
 /** Store implementations: off-heap segments, or a plain `Map`. */
@@ -68,6 +74,9 @@ export const CONFIG_VARIABLES = [
   "NOT_FOUND_STATUS",
   "LOG_LEVEL",
   "SHUTDOWN_TIMEOUT_MS",
+  "BODY_TIMEOUT_MS",
+  "AUTH_TOKEN",
+  "METRICS",
 ] as const;
 
 /**
@@ -154,6 +163,31 @@ function readLogLevel(env: Env): LogLevel {
   );
 }
 
+function readAuthToken(env: Env): string {
+  const raw = env.AUTH_TOKEN;
+  if (raw === undefined || raw.trim() === "") return "";
+  const token = raw.trim();
+  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      "AUTH_TOKEN",
+      `Invalid AUTH_TOKEN (${token.length} characters): expected at least 16 printable ASCII characters without spaces.`,
+    );
+  }
+  return token;
+}
+
+function readSwitch(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const text = raw.trim().toLowerCase();
+  if (["on", "true", "1", "yes"].includes(text)) return true;
+  if (["off", "false", "0", "no"].includes(text)) return false;
+  throw new ConfigError(
+    name,
+    `Invalid ${name} ${JSON.stringify(raw)}: expected on or off.`,
+  );
+}
+
 /**
  * Builds the configuration from environment variables. Unset or blank
  * variables take their defaults; anything else must be valid.
@@ -215,5 +249,8 @@ export function parseConfig(env: Env): Config {
       0,
       600_000,
     ),
+    bodyTimeoutMs: readInteger(env, "BODY_TIMEOUT_MS", 10_000, 0, 600_000),
+    authToken: readAuthToken(env),
+    metrics: readSwitch(env, "METRICS", true),
   };
 }

@@ -6,11 +6,12 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Cache } from "../lib/cache.ts";
-import type { InFlight } from "../lib/in_flight.ts";
 import type { Logger } from "../lib/logger.ts";
-import { BODY_TOO_LARGE, readBodyText } from "./body.ts";
+import type { Metrics, RuntimeGauges } from "../lib/metrics.ts";
+import { bearerToken } from "./auth.ts";
+import { BodyReader } from "./body.ts";
 import {
   DELETE_OK_BODY,
   errorResponse,
@@ -32,34 +33,87 @@ export interface AppOptions extends InputLimits {
   cache: Cache;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Longest time a request body may take to arrive, in ms (0: no limit). */
+  bodyTimeoutMs?: number;
+  /**
+   * Reads request bodies; pass one to wait for it at shutdown (Deno 2.9's
+   * `server.shutdown()` makes bodies still arriving unreadable,
+   * denoland/deno#36809). Created from the limits above when omitted.
+   */
+  bodyReader?: BodyReader;
   /** Status of "Key not found." answers: 404, or 200 for load harnesses. */
   notFoundStatus: 200 | 404;
+  /** When set, every route but `/health` needs `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** Request metrics, also served at `GET /metrics`; omit to turn off. */
+  metrics?: Metrics;
+  /** Process gauges for `/metrics` (event-loop lag, memory). */
+  runtimeGauges?: () => RuntimeGauges;
   /** Where request and error logs go; requests are logged at debug level. */
   logger?: Logger;
-  /**
-   * Counts request bodies being read. Shutdown waits for it to be idle: Deno
-   * 2.9's `server.shutdown()` makes in-flight request bodies unreadable
-   * (denoland/deno#36809).
-   */
-  bodyReads?: InFlight;
 }
 
-/** Methods each route answers, for the `Allow` header of a 405. */
-const ROUTES: Record<string, string> = {
-  "/put": "POST",
-  "/get": "GET, HEAD",
-  "/delete": "DELETE",
-  "/health": "GET, HEAD",
-  "/stats": "GET, HEAD",
-};
+/** Route labels used in metrics; "other" is unknown paths and errors. */
+export const ROUTE_LABELS = [
+  "put",
+  "get",
+  "delete",
+  "health",
+  "stats",
+  "metrics",
+  "other",
+] as const;
+
+type Handler = (c: Context) => Response | Promise<Response>;
 
 /** Creates the kv-cache HTTP API as a Hono app. */
 export function createApp(options: AppOptions): Hono {
-  const { cache, maxBodyBytes, notFoundStatus, logger, bodyReads } = options;
-  const readBody = bodyReads
-    ? (request: Request) =>
-      bodyReads.track(() => readBodyText(request, maxBodyBytes))
-    : (request: Request) => readBodyText(request, maxBodyBytes);
+  const { cache, maxBodyBytes, notFoundStatus, logger, metrics } = options;
+  const bodyReader = options.bodyReader ?? new BodyReader({
+    maxBytes: maxBodyBytes,
+    timeoutMs: options.bodyTimeoutMs ?? 0,
+  });
+  const runtimeGauges = options.runtimeGauges ?? (() => ({
+    eventLoopLagMaxMs: 0,
+    residentBytes: 0,
+    heapUsedBytes: 0,
+  }));
+  /** Methods each route answers, for the `Allow` header of a 405. */
+  const routes: Record<string, string> = {
+    "/put": "POST",
+    "/get": "GET, HEAD",
+    "/delete": "DELETE",
+    "/health": "GET, HEAD",
+    "/stats": "GET, HEAD",
+  };
+  if (metrics) routes["/metrics"] = "GET, HEAD";
+
+  /** Wraps a handler to record its status and latency, if metrics are on. */
+  const instrument = (label: string, handler: Handler): Handler => {
+    if (!metrics) return handler;
+    const route = metrics.routeIndex(label);
+    return function instrumented(c) {
+      const started = performance.now();
+      const result = handler(c);
+      if (result instanceof Promise) {
+        return result.then((response) => {
+          metrics.observeRequest(
+            route,
+            response.status,
+            (performance.now() - started) / 1000,
+          );
+          return response;
+        });
+      }
+      metrics.observeRequest(
+        route,
+        result.status,
+        (performance.now() - started) / 1000,
+      );
+      return result;
+    };
+  };
+
   const app = new Hono();
 
   if (logger?.enabled("debug")) {
@@ -75,82 +129,129 @@ export function createApp(options: AppOptions): Hono {
     });
   }
 
-  app.post("/put", async function putHandler(c) {
-    const text = await readBody(c.req.raw);
-    if (text === BODY_TOO_LARGE) {
-      return errorResponse(
-        413,
-        `Request body is larger than ${maxBodyBytes} bytes.`,
-      );
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return errorResponse(
-        400,
-        'Request body is not valid JSON; expected {"key":"k","value":"v"}.',
-      );
-    }
-    const put = parsePutRequest(body, options);
-    if (typeof put === "string") return errorResponse(400, put);
-    cache.set(put.key, put.value, put.ttl);
-    return jsonResponse(PUT_OK_BODY);
-  });
-
-  app.get("/get", function getHandler(c) {
-    const key = c.req.query("key");
-    const invalid = checkQueryKey(key, options.maxKeySize);
-    if (invalid !== undefined) return errorResponse(400, invalid);
-    const value = cache.getJson(key!);
-    if (value === undefined) {
-      return jsonResponse(NOT_FOUND_BODY, notFoundStatus);
-    }
-    return jsonResponse(hitBody(key!, value));
-  });
-
-  app.delete("/delete", function deleteHandler(c) {
-    const key = c.req.query("key");
-    const invalid = checkQueryKey(key, options.maxKeySize);
-    if (invalid !== undefined) return errorResponse(400, invalid);
-    return cache.delete(key!)
-      ? jsonResponse(DELETE_OK_BODY)
-      : jsonResponse(NOT_FOUND_BODY, notFoundStatus);
-  });
-
-  app.get("/health", function healthHandler() {
-    return jsonResponse(HEALTH_BODY);
-  });
-
-  app.get("/stats", function statsHandler() {
-    return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
-  });
-
-  for (const [path, allow] of Object.entries(ROUTES)) {
-    app.all(path, function methodNotAllowed(c) {
-      return errorResponse(
-        405,
-        `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
-        { allow },
-      );
-    });
+  if (options.authToken) {
+    app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
   }
 
-  app.notFound(function unknownPath(c) {
+  app.post(
+    "/put",
+    instrument("put", async function putHandler(c) {
+      const text = await bodyReader.read(c.req.raw);
+      if (text === "too-large") {
+        return errorResponse(
+          413,
+          `Request body is larger than ${maxBodyBytes} bytes.`,
+        );
+      }
+      if (text === "timed-out") {
+        return errorResponse(
+          408,
+          `Request body did not arrive within ${options.bodyTimeoutMs} ms.`,
+          { connection: "close" },
+        );
+      }
+      if (text === "unreadable") {
+        return errorResponse(400, "Request body could not be read.");
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return errorResponse(
+          400,
+          'Request body is not valid JSON; expected {"key":"k","value":"v"}.',
+        );
+      }
+      const put = parsePutRequest(body, options);
+      if (typeof put === "string") return errorResponse(400, put);
+      cache.set(put.key, put.value, put.ttl);
+      return jsonResponse(PUT_OK_BODY);
+    }),
+  );
+
+  app.get(
+    "/get",
+    instrument("get", function getHandler(c) {
+      const key = c.req.query("key");
+      const invalid = checkQueryKey(key, options.maxKeySize);
+      if (invalid !== undefined) return errorResponse(400, invalid);
+      const value = cache.getJson(key!);
+      if (value === undefined) {
+        return jsonResponse(NOT_FOUND_BODY, notFoundStatus);
+      }
+      return jsonResponse(hitBody(key!, value));
+    }),
+  );
+
+  app.delete(
+    "/delete",
+    instrument("delete", function deleteHandler(c) {
+      const key = c.req.query("key");
+      const invalid = checkQueryKey(key, options.maxKeySize);
+      if (invalid !== undefined) return errorResponse(400, invalid);
+      return cache.delete(key!)
+        ? jsonResponse(DELETE_OK_BODY)
+        : jsonResponse(NOT_FOUND_BODY, notFoundStatus);
+    }),
+  );
+
+  app.get(
+    "/health",
+    instrument("health", function healthHandler() {
+      return jsonResponse(HEALTH_BODY);
+    }),
+  );
+
+  app.get(
+    "/stats",
+    instrument("stats", function statsHandler() {
+      return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
+    }),
+  );
+
+  if (metrics) {
+    app.get(
+      "/metrics",
+      instrument("metrics", function metricsHandler() {
+        return new Response(metrics.render(cache.stats(), runtimeGauges()), {
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          },
+        });
+      }),
+    );
+  }
+
+  for (const [path, allow] of Object.entries(routes)) {
+    app.all(
+      path,
+      instrument(path.slice(1), function methodNotAllowed(c) {
+        return errorResponse(
+          405,
+          `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
+          { allow },
+        );
+      }),
+    );
+  }
+
+  app.notFound(instrument("other", function unknownPath(c) {
     return errorResponse(
       404,
       `No route for ${c.req.method} ${c.req.path}; routes are ${
-        Object.keys(ROUTES).join(", ")
+        Object.keys(routes).join(", ")
       }.`,
     );
-  });
+  }));
 
+  const otherRoute = metrics?.routeIndex("other") ?? 0;
   app.onError(function internalError(error, c) {
     logger?.error("unhandled error", {
       method: c.req.method,
       path: c.req.path,
       error: String(error?.stack ?? error),
     });
+    metrics?.observeRequest(otherRoute, 500, 0);
     return errorResponse(500, "Internal server error.");
   });
 

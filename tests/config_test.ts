@@ -21,6 +21,9 @@ Deno.test("defaults apply when nothing is set", () => {
     notFoundStatus: 404,
     logLevel: "info",
     shutdownTimeoutMs: 10_000,
+    bodyTimeoutMs: 10_000,
+    authToken: "",
+    metrics: true,
   });
 });
 
@@ -42,6 +45,9 @@ Deno.test("valid values are read", () => {
     NOT_FOUND_STATUS: "200",
     LOG_LEVEL: "DEBUG",
     SHUTDOWN_TIMEOUT_MS: "2000",
+    BODY_TIMEOUT_MS: "0",
+    AUTH_TOKEN: " s3cret-token-0123456789 ",
+    METRICS: "off",
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -56,6 +62,9 @@ Deno.test("valid values are read", () => {
     notFoundStatus: 200,
     logLevel: "debug",
     shutdownTimeoutMs: 2000,
+    bodyTimeoutMs: 0,
+    authToken: "s3cret-token-0123456789",
+    metrics: false,
   });
 });
 
@@ -126,6 +135,22 @@ const INVALID: [string, string, string][] = [
     "1.5GB",
     'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 5242880 to 9007199254740991.',
   ],
+  [
+    "BODY_TIMEOUT_MS",
+    "ten",
+    'Invalid BODY_TIMEOUT_MS "ten": expected a whole number from 0 to 600000.',
+  ],
+  [
+    "AUTH_TOKEN",
+    "short",
+    "Invalid AUTH_TOKEN (5 characters): expected at least 16 printable ASCII characters without spaces.",
+  ],
+  [
+    "AUTH_TOKEN",
+    "a token with spaces in it",
+    "Invalid AUTH_TOKEN (25 characters): expected at least 16 printable ASCII characters without spaces.",
+  ],
+  ["METRICS", "maybe", 'Invalid METRICS "maybe": expected on or off.'],
   [
     "CACHE_STORE",
     "redis",

@@ -1,0 +1,221 @@
+/**
+ * Service metrics in the Prometheus text exposition format. Recording a
+ * request touches a few preallocated counters and allocates nothing, so that
+ * metrics cost next to nothing on the hot path; the text is built only when
+ * scraped.
+ *
+ * @module
+ */
+
+import type { CacheStats } from "./cache.ts";
+
+/** Upper bounds of the request latency histogram, in seconds. */
+export const LATENCY_BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+];
+
+/** What a sweep pass reports to the metrics. */
+export interface SweepObservation {
+  /** Expired entries the pass removed. */
+  removed: number;
+  /** Wall time of the pass, in milliseconds. */
+  durationMs: number;
+}
+
+/** Runtime gauges read at scrape time. */
+export interface RuntimeGauges {
+  /** Longest event-loop delay since the last scrape, in milliseconds. */
+  eventLoopLagMaxMs: number;
+  /** Resident set size of the process, in bytes. */
+  residentBytes: number;
+  /** Bytes of the V8 heap in use. */
+  heapUsedBytes: number;
+}
+
+class RouteSeries {
+  readonly statuses = new Map<number, number>();
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(
+    /\n/g,
+    "\\n",
+  );
+}
+
+/** Request, sweep and cache metrics, rendered for Prometheus. */
+export class Metrics {
+  readonly #routes: string[];
+  readonly #series: RouteSeries[];
+  #sweeps = 0;
+  #sweepSeconds = 0;
+  #lastSweepSeconds = 0;
+
+  /** Creates metrics for requests labelled with one of `routes`. */
+  constructor(routes: readonly string[]) {
+    this.#routes = [...routes];
+    this.#series = routes.map(() => new RouteSeries());
+  }
+
+  /** Index of `route` for {@linkcode Metrics.observeRequest}; throws if unknown. */
+  routeIndex(route: string): number {
+    const index = this.#routes.indexOf(route);
+    if (index < 0) throw new RangeError(`Unknown route label "${route}"`);
+    return index;
+  }
+
+  /** Records one request to route number `route`. */
+  observeRequest(route: number, status: number, seconds: number): void {
+    const series = this.#series[route];
+    series.statuses.set(status, (series.statuses.get(status) ?? 0) + 1);
+    let bucket = 0;
+    while (
+      bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]
+    ) bucket++;
+    series.buckets[bucket]++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  /** Records one completed sweep pass. */
+  observeSweep(pass: SweepObservation): void {
+    this.#sweeps++;
+    this.#sweepSeconds += pass.durationMs / 1000;
+    this.#lastSweepSeconds = pass.durationMs / 1000;
+  }
+
+  /** Renders every metric in the Prometheus text format (version 0.0.4). */
+  render(cache: CacheStats, runtime: RuntimeGauges): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    };
+
+    metric(
+      "kvcache_http_requests_total",
+      "counter",
+      "HTTP requests by route and status.",
+    );
+    this.#routes.forEach((route, i) => {
+      const label = escapeLabel(route);
+      for (const [status, count] of this.#series[i].statuses) {
+        lines.push(
+          `kvcache_http_requests_total{route="${label}",status="${status}"} ${count}`,
+        );
+      }
+    });
+
+    metric(
+      "kvcache_http_request_duration_seconds",
+      "histogram",
+      "Time from request to response, by route.",
+    );
+    this.#routes.forEach((route, i) => {
+      const series = this.#series[i];
+      if (series.count === 0) return;
+      const label = escapeLabel(route);
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, b) => {
+        cumulative += series.buckets[b];
+        lines.push(
+          `kvcache_http_request_duration_seconds_bucket{route="${label}",le="${le}"} ${cumulative}`,
+        );
+      });
+      lines.push(
+        `kvcache_http_request_duration_seconds_bucket{route="${label}",le="+Inf"} ${series.count}`,
+        `kvcache_http_request_duration_seconds_sum{route="${label}"} ${series.sum}`,
+        `kvcache_http_request_duration_seconds_count{route="${label}"} ${series.count}`,
+      );
+    });
+
+    const gauge = (name: string, help: string, value: number) => {
+      metric(name, "gauge", help);
+      lines.push(`${name} ${value}`);
+    };
+    const counter = (name: string, help: string, value: number) => {
+      metric(name, "counter", help);
+      lines.push(`${name} ${value}`);
+    };
+    gauge("kvcache_entries", "Entries in the cache.", cache.entries);
+    gauge(
+      "kvcache_estimated_bytes",
+      "Memory the cache store holds, in bytes.",
+      cache.estimatedBytes,
+    );
+    gauge("kvcache_live_bytes", "Bytes of live entries.", cache.liveBytes);
+    gauge("kvcache_max_bytes", "Configured memory budget.", cache.maxBytes);
+    counter("kvcache_hits_total", "Reads that found a live entry.", cache.hits);
+    counter("kvcache_misses_total", "Reads that found nothing.", cache.misses);
+    counter("kvcache_puts_total", "Inserts and overwrites.", cache.puts);
+    counter("kvcache_deletes_total", "Deletes of live entries.", cache.deletes);
+    metric(
+      "kvcache_expired_total",
+      "counter",
+      "Expired entries removed, by how they were found.",
+    );
+    lines.push(
+      `kvcache_expired_total{by="read"} ${cache.expiredOnRead}`,
+      `kvcache_expired_total{by="sweep"} ${cache.expiredBySweep}`,
+    );
+    counter(
+      "kvcache_evictions_total",
+      "Entries evicted to stay within the memory budget.",
+      cache.evicted,
+    );
+    counter(
+      "kvcache_compactions_total",
+      "Compactions that reclaimed space from dead records.",
+      cache.compactions,
+    );
+    metric(
+      "kvcache_sweep_duration_seconds",
+      "summary",
+      "Wall time of completed sweep passes.",
+    );
+    lines.push(
+      `kvcache_sweep_duration_seconds_sum ${this.#sweepSeconds}`,
+      `kvcache_sweep_duration_seconds_count ${this.#sweeps}`,
+    );
+    gauge(
+      "kvcache_sweep_last_duration_seconds",
+      "Wall time of the last sweep pass.",
+      this.#lastSweepSeconds,
+    );
+    gauge(
+      "kvcache_event_loop_lag_max_seconds",
+      "Longest event-loop delay since the previous scrape.",
+      runtime.eventLoopLagMaxMs / 1000,
+    );
+    gauge(
+      "kvcache_process_resident_memory_bytes",
+      "Resident set size of the process.",
+      runtime.residentBytes,
+    );
+    gauge(
+      "kvcache_heap_used_bytes",
+      "Bytes of the V8 heap in use.",
+      runtime.heapUsedBytes,
+    );
+    gauge(
+      "kvcache_uptime_seconds",
+      "Seconds since start.",
+      cache.uptimeSeconds,
+    );
+    return lines.join("\n") + "\n";
+  }
+}
