@@ -1,0 +1,110 @@
+/**
+ * Command-line options of `bench/run.ts`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** Options of one load-test run. */
+export interface Options {
+  /** Measured seconds per run. */
+  durationSeconds: number;
+  /** Unmeasured warm-up seconds before each measured run (0 to skip). */
+  warmupSeconds: number;
+  /** Rounds per server and workload, alternating server/floor. */
+  rounds: number;
+  /** Workload names to run; empty means all. */
+  only: string[];
+  /** Open connections. */
+  connections: number;
+  /** wrk threads; 0 means 1 when pinned to one core, else 2. */
+  threads: number;
+  /** Server entry, relative to the repository root. */
+  entry: string;
+  /** Run the floor server as the server under test too (harness self-check). */
+  floorVsFloor: boolean;
+  /** MAX_CACHE_BYTES for the server under test, if set. */
+  maxCacheBytes?: string;
+  /** Output path of the JSON results. */
+  json: string;
+  /** Output path of the SVG chart. */
+  svg: string;
+  /** Show help and exit. */
+  help: boolean;
+}
+
+/** Usage text for `--help`. */
+export const USAGE = `Usage: deno task bench [options]
+  --duration 10s      measured time per run (s or ms suffix; plain number = seconds)
+  --warmup 2s         warm-up before each measured run (0 to skip)
+  --rounds 2          rounds per server, alternating server / floor
+  --only mix,fill     workloads to run (mix, read-heavy, fill, miss); repeatable
+  --connections 100   open connections
+  --threads 0         wrk threads (0: 1 when pinned, else 2)
+  --entry main.ts     server entry file
+  --floor-vs-floor    measure the floor against itself (harness check)
+  --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
+  --json PATH         results file (bench/results/latest.json)
+  --svg PATH          chart file (bench/results/latest.svg)`;
+
+/** Parses "10s", "500ms" or "10" (seconds) into seconds. */
+export function parseDuration(text: string): number {
+  const m = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m)?$/);
+  if (!m) throw new Error(`bad duration "${text}"`);
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n / 1000 : m[2] === "m" ? n * 60 : n;
+}
+
+function positiveInt(text: string, name: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
+  }
+  return n;
+}
+
+/** Parses the command line into `Options`; throws on bad values. */
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: "string", default: "10s" },
+      warmup: { type: "string", default: "2s" },
+      rounds: { type: "string", default: "2" },
+      only: { type: "string", multiple: true, default: [] },
+      connections: { type: "string", default: "100" },
+      threads: { type: "string", default: "0" },
+      entry: { type: "string", default: "main.ts" },
+      "floor-vs-floor": { type: "boolean", default: false },
+      "max-cache-bytes": { type: "string" },
+      json: { type: "string", default: "bench/results/latest.json" },
+      svg: { type: "string", default: "bench/results/latest.svg" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const durationSeconds = parseDuration(values.duration);
+  if (durationSeconds < 1 || !Number.isInteger(durationSeconds)) {
+    throw new Error("--duration must be a whole number of seconds >= 1");
+  }
+  const warmupSeconds = parseDuration(values.warmup);
+  if (!Number.isInteger(warmupSeconds)) {
+    throw new Error("--warmup must be a whole number of seconds");
+  }
+  return {
+    durationSeconds,
+    warmupSeconds,
+    rounds: positiveInt(values.rounds, "rounds"),
+    only: values.only.flatMap((s) => s.split(",")).filter((s) => s),
+    connections: positiveInt(values.connections, "connections"),
+    threads: positiveInt(values.threads, "threads", 0),
+    entry: values.entry,
+    floorVsFloor: values["floor-vs-floor"],
+    maxCacheBytes: values["max-cache-bytes"],
+    json: values.json,
+    svg: values.svg,
+    help: values.help,
+  };
+}

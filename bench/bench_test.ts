@@ -1,0 +1,178 @@
+/**
+ * Unit tests of the load-test harness's pure parts (parsers, data, summary,
+ * chart). Run: `deno test bench/`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { parseDuration, parseOptions } from "./args.ts";
+import { numericLeaves } from "./client.ts";
+import {
+  hitBodyLength,
+  jsonEscape,
+  makeEntries,
+  makeMissKeys,
+  VALUE_LENGTH,
+} from "./data.ts";
+import { missCounter, type RunResult } from "./measure.ts";
+import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
+import { median, summarize } from "./report.ts";
+import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
+import { parseTimes, parseWrkOutput } from "./wrk.ts";
+
+Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
+  const a = makeEntries(200);
+  assert.deepEqual(a, makeEntries(200));
+  for (const e of a) {
+    assert.match(
+      e.key,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.equal(e.value.length, VALUE_LENGTH);
+  }
+  const all = a.map((e) => e.value).join("");
+  for (const c of ['"', "\\", "\t", "\n", "\x0b", "\x0c"]) {
+    assert.ok(all.includes(c), `values contain ${JSON.stringify(c)}`);
+  }
+  assert.equal(JSON.parse(`"${jsonEscape(a[0].value)}"`), a[0].value);
+  assert.ok(
+    !/[\t\n]/.test(jsonEscape(all)),
+    "escaped values hold no raw tab/newline",
+  );
+  assert.ok(hitBodyLength(a[0]) > VALUE_LENGTH + 36);
+  for (const k of makeMissKeys(50)) assert.equal(k.length, 36);
+});
+
+Deno.test("parseProcStat reads utime and stime after a tricky comm", () => {
+  const stat = "42 (a) b) S 1 42 42 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 9 0";
+  assert.deepEqual(parseProcStat(stat), { utime: 17, stime: 5 });
+});
+
+Deno.test("listeningInodes finds LISTEN sockets on a port", () => {
+  const tcp = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 0100007F:94DF 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 24079 1 0 100 0 0 10 0",
+    "   1: 0100007F:94DF 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 24080 1 0 20 4 30 10 -1",
+  ].join("\n");
+  assert.deepEqual(listeningInodes(tcp, 38111), ["24079"]);
+  assert.deepEqual(listeningInodes(tcp, 80), []);
+});
+
+Deno.test("parseCoreTicks skips the aggregate line and idle/iowait", () => {
+  const stat = "cpu  9 9 9 9 9 9 9 9 0 0\ncpu0 10 1 5 100 4 1 1 0 0 0\nintr 5";
+  assert.deepEqual([...parseCoreTicks(stat)], [[0, {
+    busy: 18,
+    total: 122,
+  }]]);
+});
+
+Deno.test("parseWrkOutput takes the KVBENCH_JSON line", () => {
+  const out = "Running 1s test\nKVBENCH_JSON " +
+    '{"durationUs":1000000,"requests":5,"bytes":9,"errors":{"connect":0,' +
+    '"read":0,"write":0,"status":1,"timeout":0},"latencyUs":{"min":1,' +
+    '"mean":2.0,"max":3,"stdev":0.5,"percentiles":{"50":2,"90":3,"99":3,' +
+    '"99.9":3}},"sent":{"get":3,"put":2}}\n';
+  const r = parseWrkOutput(out);
+  assert.equal(r.requests, 5);
+  assert.equal(r.latencyUs.percentiles["99.9"], 3);
+  assert.ok(Number.isNaN(r.cpuSeconds));
+  assert.equal(
+    parseWrkOutput(out + "0m0.002s 0m0.001s\n1m2.5s 0m0.25s\n").cpuSeconds,
+    62.75,
+  );
+  assert.equal(parseTimes("0m0.000s 0m0.000s\n0m3.120s 0m1.000s"), 4.12);
+  assert.throws(() => parseWrkOutput("nothing"));
+});
+
+Deno.test("options: durations, lists and defaults", () => {
+  assert.equal(parseDuration("5s"), 5);
+  assert.equal(parseDuration("1500ms"), 1.5);
+  assert.equal(parseDuration("2"), 2);
+  assert.throws(() => parseDuration("fast"));
+  const o = parseOptions([
+    "--duration",
+    "5s",
+    "--only",
+    "mix,fill",
+    "--only",
+    "miss",
+  ]);
+  assert.equal(o.durationSeconds, 5);
+  assert.deepEqual(o.only, ["mix", "fill", "miss"]);
+  assert.equal(o.rounds, 2);
+  assert.throws(() => parseOptions(["--rounds", "0"]));
+  assert.throws(() => parseOptions(["--bogus"]));
+});
+
+Deno.test("stats helpers flatten counters and find misses", () => {
+  assert.deepEqual(numericLeaves({ a: 1, b: { c: 2 }, d: "x" }), {
+    a: 1,
+    "b.c": 2,
+  });
+  assert.equal(missCounter({ hits: 3, misses: 4 }), 4);
+  assert.equal(missCounter({ hits: 3 }), null);
+});
+
+function fakeRun(
+  server: string,
+  rps: number,
+  cpu: number,
+  p99: number,
+): RunResult {
+  return {
+    workload: "mix",
+    server,
+    round: 1,
+    rps,
+    latencyUs: { p50: 1, p90: 2, p99, p999: 4, max: 5, mean: 1 },
+    errors: 0,
+    non2xx: 0,
+    notFound: null,
+    cpuUsPerRequest: cpu,
+    cpuSeconds: 1,
+    serverCpuPercent: 100,
+    otherOnServerCorePercent: 0,
+    loadCoreBusyPercent: 90,
+    wrkCpuPercent: 85,
+    otherOnLoadCorePercent: 5,
+    rssMiB: 50,
+    requests: 10,
+    sent: { get: 5, put: 5 },
+    statsDelta: {},
+    valueProblems: [],
+    wrk: parseWrkOutput(
+      'KVBENCH_JSON {"durationUs":1,"requests":1,"bytes":1,"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},"latencyUs":{"min":1,"mean":1,"max":1,"stdev":0,"percentiles":{}},"sent":{"get":1,"put":0}}',
+    ),
+  };
+}
+
+Deno.test("summarize takes medians and server/floor ratios", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  const [s] = summarize([
+    fakeRun("server", 50, 20, 300),
+    fakeRun("floor", 100, 10, 100),
+    fakeRun("server", 70, 30, 500),
+    fakeRun("floor", 100, 10, 100),
+  ]);
+  assert.equal(s.server.rps, 60);
+  assert.equal(s.ratio.rps, 0.6);
+  assert.equal(s.ratio.cpuUsPerRequest, 2.5);
+  assert.equal(s.ratio.p99, 4);
+});
+
+Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
+  assert.equal(escapeXml('<a & "b">'), "&lt;a &amp; &quot;b&quot;&gt;");
+  assert.equal(niceCeil(0.7), 1);
+  assert.equal(niceCeil(13), 20);
+  assert.equal(niceCeil(4800), 5000);
+  const summaries = summarize([
+    fakeRun("server", 50, 20, 300),
+    fakeRun("floor", 100, 10, 100),
+  ]);
+  const svg = renderSvg(summaries, "run <1>");
+  assert.ok(svg.startsWith("<svg ") && svg.trimEnd().endsWith("</svg>"));
+  assert.ok(svg.includes("run &lt;1&gt;"));
+  assert.ok(!svg.includes("NaN"));
+});

@@ -1,0 +1,78 @@
+/**
+ * The floor server: a bare `Deno.serve` that does the HTTP work of the cache
+ * (routes on the path, reads query strings and PUT bodies) but keeps no data.
+ * It answers fixed JSON bodies of the sizes the real server sends, so the
+ * load test can express the server's cost as a ratio to Deno's HTTP stack.
+ *
+ * Same contract as main.ts: env `PORT`, `HOST`, `NOT_FOUND_STATUS`; prints one
+ * line on stdout when listening. GETs of keys starting with `MISS_PREFIX` get
+ * the not-found answer; every other GET gets a hit-sized body.
+ *
+ * Run: `deno run --allow-net --allow-env bench/floor_server.ts`
+ *
+ * @module
+ */
+
+import { meanHitBodyLength, MISS_PREFIX } from "./data.ts";
+
+const port = Number(Deno.env.get("PORT") ?? "8080");
+const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
+const notFoundStatus = Number(Deno.env.get("NOT_FOUND_STATUS") ?? "404");
+
+const HEADERS = { "content-type": "application/json" };
+const PUT_BODY =
+  '{"status":"OK","message":"Key inserted/updated successfully."}';
+const MISS_BODY = '{"status":"ERROR","message":"Key not found."}';
+const HEALTH_BODY = '{"status":"OK"}';
+
+/**
+ * A hit body of the mean length a real hit has on the benchmark data
+ * (`FLOOR_HIT_BODY_LENGTH`, which the harness passes so that the floor does
+ * not build the data set itself and grow its heap; computed if unset).
+ */
+function makeHitBody(): string {
+  const length = Number(Deno.env.get("FLOOR_HIT_BODY_LENGTH") ?? "") ||
+    meanHitBodyLength();
+  const head = '{"status":"OK","key":"00000000-0000-4000-8000-000000000000"';
+  const shell = head + ',"value":""}';
+  return head + ',"value":"' + "v".repeat(length - shell.length) + '"}';
+}
+
+const HIT_BODY = makeHitBody();
+const counters = { gets: 0, misses: 0, puts: 0 };
+
+function json(body: string, status = 200): Response {
+  return new Response(body, { status, headers: HEADERS });
+}
+
+async function handle(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  if (req.method === "GET" && url.pathname === "/get") {
+    counters.gets++;
+    const key = url.searchParams.get("key") ?? "";
+    if (key.startsWith(MISS_PREFIX)) {
+      counters.misses++;
+      return json(MISS_BODY, notFoundStatus);
+    }
+    return json(HIT_BODY);
+  }
+  if (req.method === "POST" && url.pathname === "/put") {
+    counters.puts++;
+    await req.text();
+    return json(PUT_BODY);
+  }
+  if (req.method === "GET" && url.pathname === "/stats") {
+    return Response.json({ status: "OK", ...counters });
+  }
+  if (req.method === "GET" && url.pathname === "/health") {
+    return json(HEALTH_BODY);
+  }
+  return json('{"status":"ERROR","message":"Not found."}', 404);
+}
+
+Deno.serve({
+  port,
+  hostname,
+  onListen: ({ hostname, port }) =>
+    console.log(`floor server listening on http://${hostname}:${port}`),
+}, handle);

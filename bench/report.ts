@@ -1,0 +1,190 @@
+/**
+ * Turns run results into per-workload summaries (medians over rounds,
+ * server/floor ratios) and plain-text tables.
+ *
+ * @module
+ */
+
+import type { RunResult } from "./measure.ts";
+
+/** Median figures of one server on one workload. */
+export interface ServerSummary {
+  /** Requests per second. */
+  rps: number;
+  /** Latency percentiles and max in microseconds. */
+  p50: number;
+  /** 90th percentile latency, microseconds. */
+  p90: number;
+  /** 99th percentile latency, microseconds. */
+  p99: number;
+  /** 99.9th percentile latency, microseconds. */
+  p999: number;
+  /** Maximum latency, microseconds. */
+  max: number;
+  /** Server CPU microseconds per request. */
+  cpuUsPerRequest: number;
+  /** Socket errors summed over rounds. */
+  errors: number;
+  /** Responses > 399 summed over rounds. */
+  non2xx: number;
+  /** Misses counted by the server summed over rounds, or null if not reported. */
+  notFound: number | null;
+}
+
+/** One workload's medians for both servers and their ratios. */
+export interface WorkloadSummary {
+  /** Workload name. */
+  workload: string;
+  /** Server under test. */
+  server: ServerSummary;
+  /** Floor server. */
+  floor: ServerSummary;
+  /** server / floor ratios: throughput (lower is worse), CPU per request and p99 (higher is worse). */
+  ratio: { rps: number; cpuUsPerRequest: number; p99: number };
+}
+
+/** Median of `xs` (mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function summarizeServer(runs: RunResult[]): ServerSummary {
+  const med = (f: (r: RunResult) => number) => median(runs.map(f));
+  const sum = (f: (r: RunResult) => number) =>
+    runs.reduce((a, r) => a + f(r), 0);
+  const notFound = runs.every((r) => r.notFound === null)
+    ? null
+    : sum((r) => r.notFound ?? 0);
+  return {
+    rps: med((r) => r.rps),
+    p50: med((r) => r.latencyUs.p50),
+    p90: med((r) => r.latencyUs.p90),
+    p99: med((r) => r.latencyUs.p99),
+    p999: med((r) => r.latencyUs.p999),
+    max: Math.max(...runs.map((r) => r.latencyUs.max)),
+    cpuUsPerRequest: med((r) => r.cpuUsPerRequest),
+    errors: sum((r) => r.errors),
+    non2xx: sum((r) => r.non2xx),
+    notFound,
+  };
+}
+
+/** Groups results by workload and summarizes server against floor. */
+export function summarize(results: RunResult[]): WorkloadSummary[] {
+  const names = [...new Set(results.map((r) => r.workload))];
+  return names.map((workload) => {
+    const of = (server: string) =>
+      summarizeServer(
+        results.filter((r) => r.workload === workload && r.server === server),
+      );
+    const server = of("server");
+    const floor = of("floor");
+    return {
+      workload,
+      server,
+      floor,
+      ratio: {
+        rps: server.rps / floor.rps,
+        cpuUsPerRequest: server.cpuUsPerRequest / floor.cpuUsPerRequest,
+        p99: server.p99 / floor.p99,
+      },
+    };
+  });
+}
+
+/** Formats rows as a left-aligned first column and right-aligned others. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => r[i].length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))
+      .join("  ");
+  return [
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+const ms = (us: number) => (us / 1000).toFixed(2);
+const int = (n: number) => Math.round(n).toString();
+
+/** Table of every run: one row per workload, server and round. */
+export function runsTable(results: RunResult[]): string {
+  return formatTable(
+    [
+      "workload",
+      "server",
+      "round",
+      "req/s",
+      "p50 ms",
+      "p90 ms",
+      "p99 ms",
+      "p99.9 ms",
+      "max ms",
+      "cpu us/req",
+      "errors",
+      "non-2xx",
+      "not-found",
+      "rss MiB",
+      "srv cpu%",
+      "others%",
+      "wrk cpu%",
+      "others%",
+    ],
+    results.map((r) => [
+      r.workload,
+      r.server,
+      String(r.round),
+      int(r.rps),
+      ms(r.latencyUs.p50),
+      ms(r.latencyUs.p90),
+      ms(r.latencyUs.p99),
+      ms(r.latencyUs.p999),
+      ms(r.latencyUs.max),
+      r.cpuUsPerRequest.toFixed(1),
+      String(r.errors),
+      String(r.non2xx),
+      r.notFound === null ? "-" : String(r.notFound),
+      r.rssMiB.toFixed(0),
+      r.serverCpuPercent.toFixed(0),
+      r.otherOnServerCorePercent?.toFixed(0) ?? "-",
+      r.wrkCpuPercent.toFixed(0),
+      r.otherOnLoadCorePercent?.toFixed(0) ?? "-",
+    ]),
+  );
+}
+
+/** Table of medians over rounds with server/floor ratios. */
+export function summaryTable(summaries: WorkloadSummary[]): string {
+  return formatTable(
+    [
+      "workload",
+      "req/s server",
+      "req/s floor",
+      "ratio",
+      "cpu us/req server",
+      "floor",
+      "ratio",
+      "p99 ms server",
+      "floor",
+      "ratio",
+    ],
+    summaries.map((s) => [
+      s.workload,
+      int(s.server.rps),
+      int(s.floor.rps),
+      s.ratio.rps.toFixed(2),
+      s.server.cpuUsPerRequest.toFixed(1),
+      s.floor.cpuUsPerRequest.toFixed(1),
+      s.ratio.cpuUsPerRequest.toFixed(2),
+      ms(s.server.p99),
+      ms(s.floor.p99),
+      s.ratio.p99.toFixed(2),
+    ]),
+  );
+}

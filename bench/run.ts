@@ -1,0 +1,235 @@
+/**
+ * Load test of the kv-cache server against the floor server (bare
+ * `Deno.serve`), alternating the two, with wrk as the load generator.
+ * Writes a table to stdout, JSON results and an SVG chart.
+ *
+ * Run from the repository root: `deno task bench [--duration 5s --rounds 2 --only mix]`
+ * (`--help` lists the options).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { parseOptions, USAGE } from "./args.ts";
+import { makeEntries, makeMissKeys, meanHitBodyLength } from "./data.ts";
+import { measure, type RunResult } from "./measure.ts";
+import { clockTicksPerSecond } from "./procfs.ts";
+import { runsTable, summarize, summaryTable } from "./report.ts";
+import type { ServerSpec } from "./server_process.ts";
+import { renderSvg } from "./svg.ts";
+import { writeWrkData } from "./wrk.ts";
+import { selectWorkloads } from "./workloads.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
+
+/** Runs `cmd args` and returns its trimmed stdout+stderr, or undefined if it cannot run. */
+async function probe(cmd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    return out.success || text ? text.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(Deno.args);
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  const log = (line: string) => console.log(line);
+  const workloads = selectWorkloads(opts.only);
+
+  const wrkVersion = await probe("wrk", ["-v"]);
+  if (!wrkVersion?.includes("wrk")) {
+    throw new Error("wrk not found on PATH (apt-get install -y wrk)");
+  }
+  if (await probe("oha", ["--version"]) !== undefined) {
+    log(
+      "note: oha found but not used: the workloads need per-request keys and " +
+        "bodies that only wrk's Lua scripts generate (see bench/README.md)",
+    );
+  }
+  const cores = navigator.hardwareConcurrency;
+  const pinned = cores >= 2 &&
+    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
+  const serverPin = pinned ? ["taskset", "-c", "0"] : [];
+  const loadPin = pinned ? ["taskset", "-c", "1"] : [];
+  const threads = opts.threads || (pinned ? 1 : 2);
+  log(
+    pinned
+      ? "pinning: servers on core 0, wrk on core 1 (taskset)"
+      : `pinning: none (taskset unavailable or ${cores} core(s)); figures are noisier`,
+  );
+
+  const entryPath = `${ROOT}${opts.entry}`;
+  if (!opts.floorVsFloor && !(await exists(entryPath))) {
+    throw new Error(
+      `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
+    );
+  }
+  const floorArgv = [
+    "deno",
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "bench/floor_server.ts",
+  ];
+  const server: ServerSpec = {
+    name: "server",
+    argv: [
+      ...serverPin,
+      ...(opts.floorVsFloor ? floorArgv : [
+        "deno",
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read=.env",
+        opts.entry,
+      ]),
+    ],
+    cwd: ROOT,
+    env: {
+      LOG_LEVEL: "warn",
+      ...(opts.maxCacheBytes ? { MAX_CACHE_BYTES: opts.maxCacheBytes } : {}),
+    },
+  };
+  const entries = makeEntries();
+  const floorEnv = {
+    LOG_LEVEL: "warn",
+    FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(entries)),
+  };
+  if (opts.floorVsFloor) server.env = floorEnv;
+  const floor: ServerSpec = {
+    name: "floor",
+    argv: [...serverPin, ...floorArgv],
+    cwd: ROOT,
+    env: floorEnv,
+  };
+
+  await Deno.mkdir(RESULTS_DIR, { recursive: true });
+  const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
+  await writeWrkData(wrkDataFile, entries, makeMissKeys());
+  const clockTicks = await clockTicksPerSecond();
+  const startedAt = new Date().toISOString();
+  const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
+  log(
+    `${workloads.length} workload(s) x ${opts.rounds} round(s) x 2 servers, ` +
+      `${opts.durationSeconds}s each (+${opts.warmupSeconds}s warm-up), ` +
+      `~${
+        Math.ceil(workloads.length * opts.rounds * 2 * perRun / 60)
+      } min; ${opts.connections} connections, ${threads} wrk thread(s)` +
+      (opts.floorVsFloor ? "; FLOOR VS FLOOR (harness check)" : ""),
+  );
+
+  const results: RunResult[] = [];
+  for (const workload of workloads) {
+    log(`== ${workload.name}: ${workload.description}`);
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const spec of [server, floor]) {
+        results.push(
+          await measure({
+            server: spec,
+            workload,
+            round,
+            load: {
+              connections: opts.connections,
+              threads,
+              durationSeconds: opts.durationSeconds,
+            },
+            warmupSeconds: opts.warmupSeconds,
+            entries,
+            wrkDataFile,
+            loadPrefix: loadPin,
+            cores: pinned ? { server: 0, load: 1 } : null,
+            clockTicks,
+            checkValues: spec === server && !opts.floorVsFloor,
+            log,
+          }),
+        );
+      }
+    }
+  }
+
+  const summaries = summarize(results);
+  const subtitle =
+    `${startedAt}, ${Deno.build.os} ${cores} cores, deno ${Deno.version.deno}, ` +
+    `${wrkVersion.split("\n")[0].split(" ").slice(0, 2).join(" ")}, ` +
+    `${opts.connections} conns, ${opts.durationSeconds}s x ${opts.rounds} rounds, ` +
+    (pinned ? "server core 0 / wrk core 1" : "unpinned") +
+    (opts.floorVsFloor ? ", FLOOR VS FLOOR" : "");
+  console.log("\nAll runs:\n" + runsTable(results));
+  console.log(
+    "\nMedians over rounds, server / floor (" + subtitle + "):\n" +
+      summaryTable(summaries),
+  );
+  const busiest = Math.max(
+    0,
+    ...results.map((r) =>
+      Math.max(r.otherOnServerCorePercent ?? 0, r.otherOnLoadCorePercent ?? 0)
+    ),
+  );
+  if (busiest > 5) {
+    console.log(
+      `\nWARNING: other processes used up to ${busiest.toFixed(0)}% of the ` +
+        "server's or wrk's core during a run; the figures are suspect " +
+        "(columns others%)",
+    );
+  }
+  const problems = results.flatMap((r) => r.valueProblems);
+  if (problems.length) {
+    console.log(`\nWARNING: ${problems.length} values did not round-trip`);
+  }
+
+  await Deno.writeTextFile(
+    opts.json,
+    JSON.stringify(
+      {
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
+        deno: Deno.version.deno,
+        loadGenerator: wrkVersion.split("\n")[0],
+        pinning: pinned
+          ? { server: "taskset -c 0", load: "taskset -c 1" }
+          : null,
+        clockTicksPerSecond: clockTicks,
+        maxOtherCorePercent: busiest,
+        suspect: busiest > 5,
+        options: { ...opts, threads },
+        summaries,
+        runs: results,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  await Deno.writeTextFile(opts.svg, renderSvg(summaries, subtitle));
+  console.log(`\nwrote ${opts.json} and ${opts.svg}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
