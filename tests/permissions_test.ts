@@ -1,0 +1,64 @@
+// The server runs with least privilege, the same way everywhere: the task,
+// the compiled binary and the container get only net, env and read of .env.
+import assert from "node:assert/strict";
+import { PERMISSION_FLAGS } from "../scripts/compile.ts";
+import { START_ARGS } from "./support/server_process.ts";
+
+const root = new URL("..", import.meta.url);
+const read = (path: string) => Deno.readTextFileSync(new URL(path, root));
+const allowFlags = (args: string[]) =>
+  args.filter((arg) => arg.startsWith("--allow-"));
+
+Deno.test("task, binary, container and tests use the same permission flags", () => {
+  const tasks = JSON.parse(read("deno.json")).tasks;
+  const fromTask = allowFlags(tasks.start.split(/\s+/));
+  assert.deepEqual(fromTask, [
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.env",
+  ]);
+  assert.deepEqual([...PERMISSION_FLAGS], fromTask);
+  assert.deepEqual(allowFlags(START_ARGS), fromTask);
+  // The default (last) stage runs main.ts; the binary stage has them baked in.
+  const entrypoints = [
+    ...read("Dockerfile").matchAll(/^ENTRYPOINT (\[.*\])$/gm),
+  ];
+  assert.ok(entrypoints.length > 0, "Dockerfile has an exec-form ENTRYPOINT");
+  const server = JSON.parse(entrypoints.at(-1)![1]);
+  assert.ok(server.includes("main.ts"));
+  assert.deepEqual(allowFlags(server), fromTask);
+});
+
+Deno.test("with those flags the process cannot read other files, write or run programs", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/.env`, "PORT=1\n");
+    const secret = `${dir}/secret.txt`;
+    Deno.writeTextFileSync(secret, "top secret");
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...allowFlags(START_ARGS),
+        new URL("./support/permission_probe.ts", import.meta.url).pathname,
+        secret,
+        `${dir}/written.txt`,
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+      readEnvFile: "allowed",
+      readOtherFile: "NotCapable",
+      readProc: "NotCapable",
+      writeFile: "NotCapable",
+      runProgram: "NotCapable",
+      readEnvVariable: "allowed",
+      ffi: "NotCapable",
+    });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
