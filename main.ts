@@ -130,6 +130,7 @@ export async function main(): Promise<number> {
   clearTimeout(timer);
   await sweeper.stop();
   loopLag.stop();
+  bodyReader.close();
   if (!drained) {
     logger.warn("in-flight requests did not finish in time; exiting anyway", {
       timeoutMs: config.shutdownTimeoutMs,

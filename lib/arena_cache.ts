@@ -18,6 +18,7 @@
 import type { Cache, CacheStats, SweepResult } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { hashBytes } from "./hash.ts";
+import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
 
 /** Options for {@linkcode ArenaCache}. */
 export interface ArenaCacheOptions {
@@ -42,10 +43,14 @@ export const RECORD_HEADER_BYTES = 24;
 export const MIN_SEGMENT_BYTES = 1 << 20;
 
 /**
- * The index has a power-of-two number of buckets, at least one for every this
- * many bytes of `maxBytes` (4 bytes each: 3% to 6% of the memory).
+ * The index can grow to a power-of-two number of buckets, at least one for
+ * every this many bytes of `maxBytes` (4 bytes each: 3% to 6% of the memory,
+ * reserved in the budget, but only the buckets in use are touched).
  */
 export const BYTES_PER_BUCKET = 128;
+
+/** Buckets the index starts with; it grows by linear hashing from there. */
+const INITIAL_BUCKETS = 1024;
 
 /** Most adjacent segments compacted together. */
 export const MAX_COMPACTION_WINDOW = 8;
@@ -138,8 +143,12 @@ export class ArenaCache implements Cache {
   readonly #wordMask: number;
   readonly #maxRecordBytes: number;
   readonly #maxSegments: number;
+  /** Bucket heads; only the first `#bucketsInUse` are in use (and touched). */
   readonly #buckets: Uint32Array;
-  readonly #bucketMask: number;
+  /** Buckets in use at the current level: `INITIAL_BUCKETS << level`. */
+  #levelBuckets = INITIAL_BUCKETS;
+  /** Linear hashing's split pointer: buckets below it were split this level. */
+  #split = 0;
   readonly #segments: Segment[] = [];
   readonly #used: Int32Array;
   readonly #live: Int32Array;
@@ -193,7 +202,6 @@ export class ArenaCache implements Cache {
     this.#wordMask = wordsPerSegment - 1;
     const bucketCount = bucketCountFor(options.maxBytes);
     this.#buckets = new Uint32Array(bucketCount);
-    this.#bucketMask = bucketCount - 1;
     this.#maxSegments = Math.min(
       Math.floor((options.maxBytes - this.#buckets.byteLength) / segmentBytes),
       Math.floor(0xfffffffe / wordsPerSegment),
@@ -246,10 +254,9 @@ export class ArenaCache implements Cache {
     const ttlMs = ttlSeconds === undefined
       ? this.#defaultTtlMs
       : ttlSeconds * 1000;
-    const keyJson = JSON.stringify(key);
     const valueJson = JSON.stringify(value);
-    const reserve = RECORD_HEADER_BYTES +
-      3 * (keyJson.length + valueJson.length);
+    const reserve = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
+      3 * valueJson.length;
     let slot = this.#head;
     if (slot < 0 || this.#used[slot] + reserve > this.#segmentBytes) {
       slot = this.#openSegment();
@@ -257,8 +264,7 @@ export class ArenaCache implements Cache {
     const segment = this.#segments[slot];
     const offset = this.#used[slot];
     const keyStart = offset + RECORD_HEADER_BYTES;
-    const keyLength =
-      encoder.encodeInto(keyJson, segment.bytes.subarray(keyStart)).written;
+    const keyLength = writeJsonString(key, segment.bytes, keyStart);
     const valueLength = encoder.encodeInto(
       valueJson,
       segment.bytes.subarray(keyStart + keyLength),
@@ -269,7 +275,7 @@ export class ArenaCache implements Cache {
 
     const size = recordSize(keyLength, valueLength);
     const words = offset >>> 2;
-    const bucket = hash & this.#bucketMask;
+    const bucket = this.#bucketOf(hash);
     segment.words[words + NEXT] = this.#buckets[bucket];
     segment.words[words + HASH] = hash;
     segment.words[words + KEY_LENGTH] = keyLength;
@@ -283,11 +289,12 @@ export class ArenaCache implements Cache {
     this.#liveBytes += size;
     this.#entries++;
     this.#puts++;
+    if (this.#entries > this.#levelBuckets + this.#split) this.#splitBucket();
   }
 
   /** {@inheritDoc Cache.delete} */
   delete(key: string): boolean {
-    const address = this.#find(...this.#encodeKey(key));
+    const address = this.#findKey(key);
     if (address === NIL) return false;
     const expired = this.#isExpired(address, this.#clock.now());
     this.#remove(address, this.#foundPrevious);
@@ -350,7 +357,7 @@ export class ArenaCache implements Cache {
   stats(): CacheStats {
     return {
       entries: this.#entries,
-      estimatedBytes: this.#buckets.byteLength +
+      estimatedBytes: 4 * (this.#levelBuckets + this.#split) +
         this.#segments.length * this.#segmentBytes,
       maxBytes: this.#maxBytes,
       liveBytes: this.#liveBytes,
@@ -388,18 +395,22 @@ export class ArenaCache implements Cache {
     return expiresAt !== 0 && expiresAt <= now;
   }
 
-  #encodeKey(key: string): [number, Uint8Array, number, number] {
-    const json = JSON.stringify(key);
-    if (this.#scratch.length < 3 * json.length) {
-      this.#scratch = new Uint8Array(3 * json.length);
-    }
-    const length = encoder.encodeInto(json, this.#scratch).written;
-    return [hashBytes(this.#scratch, 0, length), this.#scratch, 0, length];
+  /** Encodes `key` into the scratch buffer; returns the index entry for it. */
+  #findKey(key: string): number {
+    const room = jsonStringRoom(key.length);
+    if (this.#scratch.length < room) this.#scratch = new Uint8Array(room);
+    const length = writeJsonString(key, this.#scratch, 0);
+    return this.#find(
+      hashBytes(this.#scratch, 0, length),
+      this.#scratch,
+      0,
+      length,
+    );
   }
 
   /** Finds the live, unexpired record for `key` (removing it if expired). */
   #lookup(key: string): number {
-    const address = this.#find(...this.#encodeKey(key));
+    const address = this.#findKey(key);
     if (address === NIL) {
       this.#misses++;
       return NIL;
@@ -426,7 +437,7 @@ export class ArenaCache implements Cache {
     keyLength: number,
   ): number {
     let previous = NIL;
-    let address = this.#buckets[hash & this.#bucketMask];
+    let address = this.#buckets[this.#bucketOf(hash)];
     while (address !== NIL) {
       const a = address - 1;
       const segment = this.#segments[a >>> this.#segmentShift];
@@ -452,12 +463,57 @@ export class ArenaCache implements Cache {
     return NIL;
   }
 
+  // --- the index: linear hashing ---------------------------------------------
+  //
+  // The index grows one bucket at a time as entries arrive (one split per
+  // insert past a load of 1), so it stays as small as the entries need: a
+  // small cache's buckets fit in the CPU caches, and no insert ever rehashes
+  // the whole table. The array is allocated at its largest size up front, but
+  // the operating system only backs the part in use.
+
+  /** The bucket of `hash`: its low bits at this level, or one more bit if split. */
+  #bucketOf(hash: number): number {
+    const bucket = hash & (this.#levelBuckets - 1);
+    return bucket < this.#split ? hash & (2 * this.#levelBuckets - 1) : bucket;
+  }
+
+  /** Splits the next bucket in order, moving half its chain to a new bucket. */
+  #splitBucket(): void {
+    const target = this.#levelBuckets + this.#split;
+    if (target >= this.#buckets.length) return; // at the largest size
+    const from = this.#split;
+    const mask = 2 * this.#levelBuckets - 1;
+    let address = this.#buckets[from];
+    let stay = NIL;
+    let move = NIL;
+    // Rebuild both chains; order within a chain does not matter.
+    while (address !== NIL) {
+      const { segment, offset } = this.#locate(address);
+      const words = offset >>> 2;
+      const next = segment.words[words + NEXT];
+      if ((segment.words[words + HASH] & mask) === from) {
+        segment.words[words + NEXT] = stay;
+        stay = address;
+      } else {
+        segment.words[words + NEXT] = move;
+        move = address;
+      }
+      address = next;
+    }
+    this.#buckets[from] = stay;
+    this.#buckets[target] = move;
+    if (++this.#split === this.#levelBuckets) {
+      this.#levelBuckets *= 2;
+      this.#split = 0;
+    }
+  }
+
   /** Returns the address that links to `address` in its chain (NIL: bucket). */
   #findPrevious(address: number): number {
     const { segment, offset } = this.#locate(address);
     const hash = segment.words[(offset >>> 2) + HASH];
     let previous = NIL;
-    let current = this.#buckets[hash & this.#bucketMask];
+    let current = this.#buckets[this.#bucketOf(hash)];
     while (current !== address) {
       previous = current;
       const located = this.#locate(current);
@@ -468,7 +524,7 @@ export class ArenaCache implements Cache {
 
   /** Points whatever links to `from` (its predecessor or bucket) at `to`. */
   #relink(previous: number, hash: number, to: number): void {
-    if (previous === NIL) this.#buckets[hash & this.#bucketMask] = to;
+    if (previous === NIL) this.#buckets[this.#bucketOf(hash)] = to;
     else {
       const { segment, offset } = this.#locate(previous);
       segment.words[(offset >>> 2) + NEXT] = to;

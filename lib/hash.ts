@@ -5,8 +5,9 @@
  */
 
 /**
- * Hashes `length` bytes of `bytes` from `start`: FNV-1a, then the MurmurHash3
- * finaliser so that the low bits used to pick a bucket are well mixed.
+ * Hashes `length` bytes of `bytes` from `start` to 31 bits: FNV-1a, then the
+ * MurmurHash3 finaliser so that the low bits used to pick a bucket are well
+ * mixed.
  */
 export function hashBytes(
   bytes: Uint8Array,
@@ -23,5 +24,6 @@ export function hashBytes(
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  // 31 bits keep the hash a small integer for V8 (no heap numbers).
+  return h & 0x7fffffff;
 }

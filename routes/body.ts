@@ -16,36 +16,38 @@ export interface BodyReaderOptions {
   maxBytes: number;
   /** Longest time a body may take to arrive, in ms; 0 for no limit. */
   timeoutMs: number;
-  /** Monotonic clock in ms (default `performance.now`). */
-  now?: () => number;
 }
 
 interface ActiveRead {
-  reader: ReadableStreamDefaultReader<Uint8Array>;
-  deadline: number;
-  timedOut: boolean;
+  /** Watchdog tick at which the read started. */
+  startTick: number;
+  /** Fails the read; set when the read starts. */
+  fail: (reason: BodyFailure) => void;
 }
 
 const decoder = new TextDecoder();
 
 /**
- * Reads request bodies as UTF-8 text. One timer, running only while reads
- * are in progress, cancels those past their deadline, so a read costs no
- * timer of its own. Also tells shutdown when no body is being read.
+ * Reads request bodies as UTF-8 text. One watchdog timer, running while there
+ * is traffic, fails reads that have gone on too long; a read costs no timer
+ * and no clock reading of its own. Also tells shutdown when no body is being
+ * read.
  */
 export class BodyReader {
   readonly #maxBytes: number;
   readonly #timeoutMs: number;
-  readonly #now: () => number;
+  readonly #tickMs: number;
   readonly #active = new Set<ActiveRead>();
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  #tick = 0;
+  #idleTicks = 0;
   #idle: (() => void)[] = [];
 
   /** Creates a reader with the given limits. */
   constructor(options: BodyReaderOptions) {
     this.#maxBytes = options.maxBytes;
     this.#timeoutMs = options.timeoutMs;
-    this.#now = options.now ?? (() => performance.now());
+    this.#tickMs = Math.max(5, Math.min(250, options.timeoutMs / 8));
   }
 
   /** Bodies being read right now. */
@@ -59,6 +61,12 @@ export class BodyReader {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** Stops the watchdog timer (it restarts with the next read). */
+  close(): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
   /** Reads `request`'s body, or says why it could not. */
   async read(request: Request): Promise<string | BodyFailure> {
     const declared = request.headers.get("content-length");
@@ -66,31 +74,40 @@ export class BodyReader {
       return "too-large";
     }
     if (request.body === null) return "";
-    const read: ActiveRead = {
-      reader: request.body.getReader(),
-      deadline: this.#now() + this.#timeoutMs,
-      timedOut: false,
-    };
+    let fail!: (reason: BodyFailure) => void;
+    const failed = new Promise<BodyFailure>((resolve) => (fail = resolve));
+    const read: ActiveRead = { startTick: this.#tick, fail };
     this.#begin(read);
+    // A declared length bounds the read (the HTTP server enforces it), so the
+    // runtime's own text() can read it; a chunked body is read piecewise.
+    const reading = declared !== null
+      ? request.text()
+      : this.#collect(request.body, failed);
     try {
-      return await this.#collect(read);
+      return await Promise.race([reading, failed]);
     } catch {
-      return read.timedOut ? "timed-out" : "unreadable";
+      return "unreadable";
     } finally {
+      // A failed read may still settle later; nothing waits for it.
+      reading.catch(() => {});
       this.#end(read);
     }
   }
 
-  async #collect(read: ActiveRead): Promise<string | BodyFailure> {
+  async #collect(
+    body: ReadableStream<Uint8Array>,
+    failed: Promise<BodyFailure>,
+  ): Promise<string | BodyFailure> {
+    const reader = body.getReader();
+    failed.then(() => reader.cancel().catch(() => {}));
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      const { done, value } = await read.reader.read();
-      if (read.timedOut) return "timed-out";
+      const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
       if (total > this.#maxBytes) {
-        read.reader.cancel().catch(() => {});
+        reader.cancel().catch(() => {});
         return "too-large";
       }
       chunks.push(value);
@@ -108,26 +125,36 @@ export class BodyReader {
   #begin(read: ActiveRead): void {
     this.#active.add(read);
     if (this.#timeoutMs > 0 && this.#watchdog === undefined) {
-      const every = Math.max(10, Math.min(1000, this.#timeoutMs / 4));
-      this.#watchdog = setInterval(() => this.#expire(), every);
+      this.#idleTicks = 0;
+      this.#watchdog = setInterval(() => this.#check(), this.#tickMs);
     }
   }
 
   #end(read: ActiveRead): void {
     this.#active.delete(read);
     if (this.#active.size > 0) return;
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
     for (const resolve of this.#idle.splice(0)) resolve();
   }
 
-  #expire(): void {
-    const now = this.#now();
+  /** Watchdog tick: fails overdue reads; stops itself after an idle second. */
+  #check(): void {
+    this.#tick++;
+    if (this.#active.size === 0) {
+      if (++this.#idleTicks * this.#tickMs >= 1000) this.close();
+      return;
+    }
+    this.#idleTicks = 0;
+    // A read is overdue once a whole timeout has passed since the tick
+    // before it started: it gets between timeoutMs and timeoutMs + one tick.
+    const ticks = Math.ceil(this.#timeoutMs / this.#tickMs);
     for (const read of this.#active) {
-      if (!read.timedOut && now >= read.deadline) {
-        read.timedOut = true;
-        read.reader.cancel().catch(() => {});
+      if (this.#tick - read.startTick > ticks) {
+        this.#active.delete(read);
+        read.fail("timed-out");
       }
+    }
+    if (this.#active.size === 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { jsonStringRoom, writeJsonString } from "../lib/json_bytes.ts";
+
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
 /** Body of a successful `POST /put`. */
@@ -33,6 +35,8 @@ export function jsonResponse(
 }
 
 const encoder = new TextEncoder();
+const HIT_HEAD = encoder.encode('{"status":"OK","key":');
+const HIT_MIDDLE = encoder.encode(',"value":');
 const CLOSING_BRACE = 0x7d;
 
 /**
@@ -43,11 +47,17 @@ export function hitBody(
   key: string,
   valueJson: Uint8Array,
 ): Uint8Array<ArrayBuffer> {
-  const head = '{"status":"OK","key":' + JSON.stringify(key) + ',"value":';
-  const body = new Uint8Array(3 * head.length + valueJson.length + 1);
-  const { written } = encoder.encodeInto(head, body);
-  body.set(valueJson, written);
-  const end = written + valueJson.length;
+  const body = new Uint8Array(
+    HIT_HEAD.length + jsonStringRoom(key.length) + HIT_MIDDLE.length +
+      valueJson.length + 1,
+  );
+  body.set(HIT_HEAD);
+  let end = HIT_HEAD.length;
+  end += writeJsonString(key, body, end);
+  body.set(HIT_MIDDLE, end);
+  end += HIT_MIDDLE.length;
+  body.set(valueJson, end);
+  end += valueJson.length;
   body[end] = CLOSING_BRACE;
   return body.subarray(0, end + 1);
 }

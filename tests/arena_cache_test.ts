@@ -200,3 +200,33 @@ Deno.test("millions of distinct tiny keys churn through without error", () => {
   assert.equal(cache.get((1_999_999).toString(36)), "v");
   assert.equal(cache.get("0"), undefined);
 });
+
+Deno.test("the index grows bucket by bucket and every key stays findable", () => {
+  const { cache } = small({
+    maxBytes: 64 * 1024 * 1024,
+    segmentBytes: 1 << 20,
+  });
+  const before = cache.stats().estimatedBytes;
+  for (let i = 0; i < 100_000; i++) {
+    cache.set(key(i), `v${i}`);
+    if (i % 9973 === 0) {
+      // Spot checks while buckets are being split.
+      for (let j = 0; j <= i; j += 997) {
+        assert.equal(cache.get(key(j)), `v${j}`);
+      }
+    }
+  }
+  for (let i = 0; i < 100_000; i++) assert.equal(cache.get(key(i)), `v${i}`);
+  for (let i = 0; i < 100_000; i += 2) assert.equal(cache.delete(key(i)), true);
+  for (let i = 0; i < 100_000; i++) {
+    assert.equal(cache.get(key(i)), i % 2 === 0 ? undefined : `v${i}`);
+  }
+  // One 4-byte bucket per entry at most, beyond the starting 1024.
+  const segments = Math.floor(cache.stats().estimatedBytes / (1 << 20));
+  const indexBytes = cache.stats().estimatedBytes - segments * (1 << 20);
+  assert.ok(before === 4 * 1024, `${before}`);
+  assert.ok(
+    indexBytes >= 4 * 100_000 && indexBytes < 4 * 200_000,
+    `${indexBytes}`,
+  );
+});

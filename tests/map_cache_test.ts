@@ -3,7 +3,6 @@ import { ManualClock } from "../lib/clock.ts";
 import { EVICTIONS_PER_WRITE, MapCache } from "../lib/cache.ts";
 import { estimateEntryBytes } from "../lib/size.ts";
 
-
 function newCache(
   options: Partial<ConstructorParameters<typeof MapCache>[0]> = {},
 ) {

@@ -345,6 +345,7 @@ Deno.test("a wrong method is 405 with an Allow header", async () => {
     ["GET", "/delete", "DELETE"],
     ["POST", "/health", "GET, HEAD"],
     ["DELETE", "/stats", "GET, HEAD"],
+    ["PROPFIND", "/get", "GET, HEAD"],
   ];
   for (const [method, path, allow] of cases) {
     const response = await app.request(path, { method });
