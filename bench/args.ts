@@ -26,6 +26,13 @@ export interface Options {
   floorVsFloor: boolean;
   /** MAX_CACHE_BYTES for the server under test, if set. */
   maxCacheBytes?: string;
+  /** Extra environment for the server under test (KEY=VALUE). */
+  env: string[];
+  /**
+   * Environment of a variant of the server (KEY=VALUE) measured in the same
+   * rounds, e.g. METRICS=off; empty for none.
+   */
+  variant: string[];
   /** Output path of the JSON results. */
   json: string;
   /** Output path of the SVG chart. */
@@ -45,6 +52,9 @@ export const USAGE = `Usage: deno task bench [options]
   --entry main.ts     server entry file
   --floor-vs-floor    measure the floor against itself (harness check)
   --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
+  --env KEY=VALUE     more environment for the server under test; repeatable
+  --variant KEY=VALUE also measure the server with this environment, in the
+                      same rounds (e.g. --variant METRICS=off); repeatable
   --json PATH         results file (bench/results/latest.json)
   --svg PATH          chart file (bench/results/latest.svg)`;
 
@@ -78,6 +88,8 @@ export function parseOptions(argv: string[]): Options {
       entry: { type: "string", default: "main.ts" },
       "floor-vs-floor": { type: "boolean", default: false },
       "max-cache-bytes": { type: "string" },
+      env: { type: "string", multiple: true },
+      variant: { type: "string", multiple: true },
       json: { type: "string", default: "bench/results/latest.json" },
       svg: { type: "string", default: "bench/results/latest.svg" },
       help: { type: "boolean", short: "h", default: false },
@@ -103,8 +115,30 @@ export function parseOptions(argv: string[]): Options {
     entry: values.entry,
     floorVsFloor: values["floor-vs-floor"],
     maxCacheBytes: values["max-cache-bytes"],
+    env: checkAssignments("--env", values.env ?? []),
+    variant: checkAssignments("--variant", values.variant ?? []),
     json: values.json,
     svg: values.svg,
     help: values.help,
   };
+}
+
+/** Checks that every item is KEY=VALUE; returns them. */
+function checkAssignments(flag: string, items: string[]): string[] {
+  for (const item of items) {
+    if (!/^[A-Z_][A-Z0-9_]*=/.test(item)) {
+      throw new Error(`${flag} takes KEY=VALUE, not "${item}"`);
+    }
+  }
+  return items;
+}
+
+/** Turns KEY=VALUE items into an environment record. */
+export function envOf(items: string[]): Record<string, string> {
+  return Object.fromEntries(
+    items.map((item) => [
+      item.slice(0, item.indexOf("=")),
+      item.slice(item.indexOf("=") + 1),
+    ]),
+  );
 }

@@ -10,7 +10,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { parseOptions, USAGE } from "./args.ts";
+import { envOf, parseOptions, USAGE } from "./args.ts";
 import { makeEntries, makeMissKeys, meanHitBodyLength } from "./data.ts";
 import { measure, type RunResult } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
@@ -109,7 +109,14 @@ async function main(): Promise<void> {
     env: {
       LOG_LEVEL: "warn",
       ...(opts.maxCacheBytes ? { MAX_CACHE_BYTES: opts.maxCacheBytes } : {}),
+      ...envOf(opts.env),
     },
+  };
+  const variantLabel = opts.variant.join(" ");
+  const variant: ServerSpec | null = opts.variant.length === 0 ? null : {
+    ...server,
+    name: "server",
+    env: { ...server.env, ...envOf(opts.variant) },
   };
   const entries = makeEntries();
   const floorEnv = {
@@ -131,10 +138,14 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
   log(
-    `${workloads.length} workload(s) x ${opts.rounds} round(s) x 2 servers, ` +
+    `${workloads.length} workload(s) x ${opts.rounds} round(s) x ${
+      variant ? 3 : 2
+    } servers, ` +
       `${opts.durationSeconds}s each (+${opts.warmupSeconds}s warm-up), ` +
       `~${
-        Math.ceil(workloads.length * opts.rounds * 2 * perRun / 60)
+        Math.ceil(
+          workloads.length * opts.rounds * (variant ? 3 : 2) * perRun / 60,
+        )
       } min; ${opts.connections} connections, ${threads} wrk thread(s)` +
       (opts.floorVsFloor ? "; FLOOR VS FLOOR (harness check)" : ""),
   );
@@ -143,27 +154,32 @@ async function main(): Promise<void> {
   for (const workload of workloads) {
     log(`== ${workload.name}: ${workload.description}`);
     for (let round = 1; round <= opts.rounds; round++) {
-      for (const spec of [server, floor]) {
-        results.push(
-          await measure({
-            server: spec,
-            workload,
-            round,
-            load: {
-              connections: opts.connections,
-              threads,
-              durationSeconds: opts.durationSeconds,
-            },
-            warmupSeconds: opts.warmupSeconds,
-            entries,
-            wrkDataFile,
-            loadPrefix: loadPin,
-            cores: pinned ? { server: 0, load: 1 } : null,
-            clockTicks,
-            checkValues: spec === server && !opts.floorVsFloor,
-            log,
-          }),
-        );
+      for (const spec of variant ? [server, variant, floor] : [server, floor]) {
+        const result = await measure({
+          server: spec,
+          workload,
+          round,
+          load: {
+            connections: opts.connections,
+            threads,
+            durationSeconds: opts.durationSeconds,
+          },
+          warmupSeconds: opts.warmupSeconds,
+          entries,
+          wrkDataFile,
+          loadPrefix: loadPin,
+          cores: pinned ? { server: 0, load: 1 } : null,
+          clockTicks,
+          checkValues: spec !== floor && !opts.floorVsFloor,
+          log,
+        });
+        // A variant is reported as its own workload, against the same floor.
+        const variantName = `${workload.name} [${variantLabel}]`;
+        if (spec === variant) result.workload = variantName;
+        results.push(result);
+        if (variant && spec === floor) {
+          results.push({ ...result, workload: variantName });
+        }
       }
     }
   }

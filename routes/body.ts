@@ -21,11 +21,15 @@ export interface BodyReaderOptions {
 interface ActiveRead {
   /** Watchdog tick at which the read started. */
   startTick: number;
-  /** Fails the read; set when the read starts. */
+  /** Ends the read with a failure. */
   fail: (reason: BodyFailure) => void;
+  /** Stops reading a chunked body. */
+  cancel?: () => void;
 }
 
 const decoder = new TextDecoder();
+const ignore = () => {};
+const unreadable = (): BodyFailure => "unreadable";
 
 /**
  * Reads request bodies as UTF-8 text. One watchdog timer, running while there
@@ -74,32 +78,32 @@ export class BodyReader {
       return "too-large";
     }
     if (request.body === null) return "";
-    let fail!: (reason: BodyFailure) => void;
-    const failed = new Promise<BodyFailure>((resolve) => (fail = resolve));
-    const read: ActiveRead = { startTick: this.#tick, fail };
-    this.#begin(read);
+    const read: ActiveRead = { startTick: this.#tick, fail: ignore };
     // A declared length bounds the read (the HTTP server enforces it), so the
     // runtime's own text() can read it; a chunked body is read piecewise.
     const reading = declared !== null
       ? request.text()
-      : this.#collect(request.body, failed);
+      : this.#collect(request.body, read);
+    this.#begin(read);
     try {
-      return await Promise.race([reading, failed]);
-    } catch {
-      return "unreadable";
+      if (this.#timeoutMs === 0) return await reading.catch(unreadable);
+      // Settles with the body, or with "timed-out" when the watchdog calls
+      // fail(); a read that loses may still settle later, unobserved.
+      return await new Promise<string | BodyFailure>((resolve) => {
+        read.fail = resolve;
+        reading.then(resolve, () => resolve("unreadable"));
+      });
     } finally {
-      // A failed read may still settle later; nothing waits for it.
-      reading.catch(() => {});
       this.#end(read);
     }
   }
 
   async #collect(
     body: ReadableStream<Uint8Array>,
-    failed: Promise<BodyFailure>,
+    read: ActiveRead,
   ): Promise<string | BodyFailure> {
     const reader = body.getReader();
-    failed.then(() => reader.cancel().catch(() => {}));
+    read.cancel = () => reader.cancel().catch(ignore);
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
@@ -107,7 +111,7 @@ export class BodyReader {
       if (done) break;
       total += value.byteLength;
       if (total > this.#maxBytes) {
-        reader.cancel().catch(() => {});
+        reader.cancel().catch(ignore);
         return "too-large";
       }
       chunks.push(value);
@@ -150,6 +154,7 @@ export class BodyReader {
     for (const read of this.#active) {
       if (this.#tick - read.startTick > ticks) {
         this.#active.delete(read);
+        read.cancel?.();
         read.fail("timed-out");
       }
     }

@@ -76,3 +76,18 @@ Deno.test("PUT answers 408 when the body times out, and stores nothing", async (
   assert.equal(response.headers.get("connection"), "close");
   assert.equal(cache.stats().puts, 0);
 });
+
+Deno.test("without a timeout, reads are still tracked for shutdown", async () => {
+  const reader = new BodyReader({ maxBytes: 100, timeoutMs: 0 });
+  let send!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => (send = c) });
+  const result = reader.read(post(stream));
+  assert.equal(reader.active, 1);
+  let idle = false;
+  reader.whenIdle().then(() => (idle = true));
+  send.enqueue(new TextEncoder().encode("done"));
+  send.close();
+  assert.equal(await result, "done");
+  await Promise.resolve();
+  assert.equal(idle, true);
+});
