@@ -35,6 +35,8 @@ export interface RunningServer {
   startupLine: string;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s). */
   stop(): Promise<void>;
+  /** Settles when the spawned process exits. */
+  status: Promise<Deno.CommandStatus>;
 }
 
 /** Returns a TCP port that was free a moment ago on 127.0.0.1. */
@@ -129,6 +131,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       spawnedPid: child.pid,
       startupLine,
       stop,
+      status: child.status,
     };
   } catch (e) {
     await stop();
