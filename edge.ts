@@ -17,7 +17,7 @@
  * @module
  */
 
-import { MapCache, MAX_TTL_SECONDS } from "./lib/cache.ts";
+import { MapCache } from "./lib/cache.ts";
 import {
   CONFIG_VARIABLES,
   ConfigError,
@@ -26,7 +26,7 @@ import {
 } from "./lib/config.ts";
 import { createLogger } from "./lib/logger.ts";
 import { errorResponse } from "./routes/responses.ts";
-import { createApp } from "./routes/app.ts";
+import { appOptionsFrom, createApp } from "./routes/app.ts";
 
 /** Default `MAX_CACHE_BYTES` on edge runtimes: 64 MiB. */
 export const EDGE_MAX_CACHE_BYTES = 64 * 1024 * 1024;
@@ -70,13 +70,9 @@ export function createEdgeHandler(env: Env = {}): FetchHandler {
     defaultTtlSeconds: config.defaultTtlSeconds,
   });
   const app = createApp({
+    ...appOptionsFrom(config),
+    bodyTimeoutMs: 0, // a timeout needs a timer
     cache,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-    maxTtlSeconds: MAX_TTL_SECONDS,
-    maxBodyBytes: config.maxBodyBytes,
-    notFoundStatus: config.notFoundStatus,
-    authToken: config.authToken,
     logger: createLogger(config.logLevel),
   });
   return (request) => app.fetch(request);

@@ -7,14 +7,14 @@
  */
 
 import { ArenaCache } from "./lib/arena_cache.ts";
-import { type Cache, MapCache, MAX_TTL_SECONDS } from "./lib/cache.ts";
+import { type Cache, MapCache } from "./lib/cache.ts";
 import { ConfigError, parseConfig } from "./lib/config.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
 import { Metrics } from "./lib/metrics.ts";
 import { Sweeper } from "./lib/sweeper.ts";
-import { createApp, ROUTE_LABELS } from "./routes/app.ts";
+import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./routes/body.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
@@ -56,15 +56,9 @@ export async function main(): Promise<number> {
     timeoutMs: config.bodyTimeoutMs,
   });
   const app = createApp({
+    ...appOptionsFrom(config),
     cache,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-    maxTtlSeconds: MAX_TTL_SECONDS,
-    maxBodyBytes: config.maxBodyBytes,
-    notFoundStatus: config.notFoundStatus,
-    bodyTimeoutMs: config.bodyTimeoutMs,
     bodyReader,
-    authToken: config.authToken || undefined,
     metrics,
     runtimeGauges: () => {
       const memory = Deno.memoryUsage();

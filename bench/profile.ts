@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { prefill } from "./client.ts";
 import { makeEntries, makeMissKeys } from "./data.ts";
-import { startServer } from "./server_process.ts";
+import { pinnedServerArgv, startServer } from "./server_process.ts";
 import { runWrk, writeWrkData } from "./wrk.ts";
 import { WORKLOADS } from "./workloads.ts";
 import { parseDuration } from "./args.ts";
@@ -83,19 +83,7 @@ if (import.meta.main) {
   await writeWrkData(dataFile, entries, makeMissKeys());
   const server = await startServer({
     name: "server",
-    argv: [
-      "taskset",
-      "-c",
-      "0",
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
-      `--cpu-prof`,
-      `--cpu-prof-dir=${dir}`,
-      "main.ts",
-    ],
+    argv: pinnedServerArgv(["--cpu-prof", `--cpu-prof-dir=${dir}`]),
     cwd: root,
     env: {
       LOG_LEVEL: "warn",

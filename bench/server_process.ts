@@ -39,6 +39,25 @@ export interface RunningServer {
   status: Promise<Deno.CommandStatus>;
 }
 
+/**
+ * Command line of the kv-cache server as `deno task start` runs it, pinned to
+ * core 0, with `denoFlags` (e.g. `--cpu-prof`) before the entry point.
+ */
+export function pinnedServerArgv(denoFlags: string[] = []): string[] {
+  return [
+    "taskset",
+    "-c",
+    "0",
+    Deno.execPath(),
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.env",
+    ...denoFlags,
+    "main.ts",
+  ];
+}
+
 /** Returns a TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

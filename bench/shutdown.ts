@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad } from "./checked_client.ts";
-import { startServer } from "./server_process.ts";
+import { pinnedServerArgv, startServer } from "./server_process.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -25,17 +25,7 @@ if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname;
   const server = await startServer({
     name: "server",
-    argv: [
-      "taskset",
-      "-c",
-      "0",
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
-      "main.ts",
-    ],
+    argv: pinnedServerArgv(),
     cwd: root,
     env: {
       LOG_LEVEL: "warn",

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad, verifyKeys } from "./checked_client.ts";
-import { startServer } from "./server_process.ts";
+import { pinnedServerArgv, startServer } from "./server_process.ts";
 
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -36,17 +36,7 @@ if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname;
   const server = await startServer({
     name: "server",
-    argv: [
-      "taskset",
-      "-c",
-      "0",
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
-      "main.ts",
-    ],
+    argv: pinnedServerArgv(),
     cwd: root,
     env: {
       LOG_LEVEL: "warn",

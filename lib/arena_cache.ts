@@ -15,7 +15,12 @@
  * @module
  */
 
-import type { Cache, CacheStats, SweepResult } from "./cache.ts";
+import {
+  type Cache,
+  CacheCounters,
+  type CacheStats,
+  type SweepResult,
+} from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
@@ -136,6 +141,7 @@ interface Segment {
  */
 export class ArenaCache implements Cache {
   readonly #clock: Clock;
+  readonly #counters: CacheCounters;
   readonly #defaultTtlMs: number;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
@@ -162,22 +168,13 @@ export class ArenaCache implements Cache {
   #sweepSegment = -1;
   #sweepGeneration = 0;
   #sweepOffset = 0;
-  readonly #createdAt: number;
   #entries = 0;
   #liveBytes = 0;
-  #hits = 0;
-  #misses = 0;
-  #puts = 0;
-  #deletes = 0;
-  #expiredOnRead = 0;
-  #expiredBySweep = 0;
-  #evicted = 0;
-  #sweepsRun = 0;
-  #compactions = 0;
 
   /** Creates an empty cache; allocates only its index until entries arrive. */
   constructor(options: ArenaCacheOptions) {
     this.#clock = options.clock ?? systemClock;
+    this.#counters = new CacheCounters(this.#clock);
     this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
     this.#maxBytes = options.maxBytes;
     this.#maxRecordBytes = maxRecordBytes(
@@ -216,23 +213,12 @@ export class ArenaCache implements Cache {
     this.#used = new Int32Array(this.#maxSegments);
     this.#live = new Int32Array(this.#maxSegments);
     this.#generation = new Uint32Array(this.#maxSegments);
-    this.#createdAt = this.#clock.now();
   }
 
   /** {@inheritDoc Cache.get} */
   get(key: string): string | undefined {
-    const address = this.#lookup(key);
-    if (address === NIL) return undefined;
-    const { segment, offset } = this.#locate(address);
-    const words = offset >>> 2;
-    const start = offset + RECORD_HEADER_BYTES +
-      segment.words[words + KEY_LENGTH];
-    return JSON.parse(decoder.decode(
-      segment.bytes.subarray(
-        start,
-        start + segment.words[words + VALUE_LENGTH],
-      ),
-    ));
+    const json = this.getJson(key);
+    return json === undefined ? undefined : JSON.parse(decoder.decode(json));
   }
 
   /** {@inheritDoc Cache.getJson} */
@@ -288,7 +274,7 @@ export class ArenaCache implements Cache {
     this.#live[slot] += size;
     this.#liveBytes += size;
     this.#entries++;
-    this.#puts++;
+    this.#counters.puts++;
     if (this.#entries > this.#levelBuckets + this.#split) this.#splitBucket();
   }
 
@@ -299,10 +285,10 @@ export class ArenaCache implements Cache {
     const expired = this.#isExpired(address, this.#clock.now());
     this.#remove(address, this.#foundPrevious);
     if (expired) {
-      this.#expiredOnRead++;
+      this.#counters.expiredOnRead++;
       return false;
     }
-    this.#deletes++;
+    this.#counters.deletes++;
     return true;
   }
 
@@ -331,8 +317,8 @@ export class ArenaCache implements Cache {
         this.#startSweepAt(slot);
       }
       if (slot < 0) {
-        this.#sweepsRun++;
-        this.#expiredBySweep += removed;
+        this.#counters.sweepsRun++;
+        this.#counters.expiredBySweep += removed;
         return { removed, done: true };
       }
       const offset = this.#sweepOffset;
@@ -349,29 +335,19 @@ export class ArenaCache implements Cache {
         removed++;
       }
     }
-    this.#expiredBySweep += removed;
+    this.#counters.expiredBySweep += removed;
     return { removed, done: false };
   }
 
   /** {@inheritDoc Cache.stats} */
   stats(): CacheStats {
-    return {
+    return this.#counters.stats({
       entries: this.#entries,
       estimatedBytes: 4 * (this.#levelBuckets + this.#split) +
         this.#segments.length * this.#segmentBytes,
       maxBytes: this.#maxBytes,
       liveBytes: this.#liveBytes,
-      hits: this.#hits,
-      misses: this.#misses,
-      puts: this.#puts,
-      deletes: this.#deletes,
-      expiredOnRead: this.#expiredOnRead,
-      expiredBySweep: this.#expiredBySweep,
-      evicted: this.#evicted,
-      compactions: this.#compactions,
-      sweepsRun: this.#sweepsRun,
-      uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
-    };
+    });
   }
 
   // --- addresses and records ---------------------------------------------
@@ -412,16 +388,16 @@ export class ArenaCache implements Cache {
   #lookup(key: string): number {
     const address = this.#findKey(key);
     if (address === NIL) {
-      this.#misses++;
+      this.#counters.misses++;
       return NIL;
     }
     if (this.#isExpired(address, this.#clock.now())) {
       this.#remove(address, this.#foundPrevious);
-      this.#expiredOnRead++;
-      this.#misses++;
+      this.#counters.expiredOnRead++;
+      this.#counters.misses++;
       return NIL;
     }
-    this.#hits++;
+    this.#counters.hits++;
     return address;
   }
 
@@ -622,8 +598,8 @@ export class ArenaCache implements Cache {
       );
       if (!(keyLength & DEAD)) {
         const address = this.#address(slot, offset);
-        if (this.#isExpired(address, now)) this.#expiredBySweep++;
-        else this.#evicted++;
+        if (this.#isExpired(address, now)) this.#counters.expiredBySweep++;
+        else this.#counters.evicted++;
         this.#remove(address, this.#findPrevious(address));
       }
       offset += size;
@@ -656,7 +632,7 @@ export class ArenaCache implements Cache {
           const previous = this.#findPrevious(address);
           if (this.#isExpired(address, now)) {
             this.#remove(address, previous);
-            this.#expiredBySweep++;
+            this.#counters.expiredBySweep++;
           } else {
             // Read before copying: the copy may overlap this header.
             const hash = segment.words[words + HASH];
@@ -688,7 +664,7 @@ export class ArenaCache implements Cache {
     for (const slot of window) this.#generation[slot]++;
     this.#order.splice(start + kept, length - kept);
     for (const slot of window.slice(kept)) this.#releaseSegment(slot);
-    this.#compactions++;
+    this.#counters.compactions++;
   }
 
   #releaseSegment(slot: number): void {

@@ -44,6 +44,61 @@ export interface CacheStats {
   uptimeSeconds: number;
 }
 
+/**
+ * The event counters every store keeps, and the uptime clock; stores
+ * increment the fields directly.
+ */
+export class CacheCounters {
+  /** See {@linkcode CacheStats.hits}. */
+  hits = 0;
+  /** See {@linkcode CacheStats.misses}. */
+  misses = 0;
+  /** See {@linkcode CacheStats.puts}. */
+  puts = 0;
+  /** See {@linkcode CacheStats.deletes}. */
+  deletes = 0;
+  /** See {@linkcode CacheStats.expiredOnRead}. */
+  expiredOnRead = 0;
+  /** See {@linkcode CacheStats.expiredBySweep}. */
+  expiredBySweep = 0;
+  /** See {@linkcode CacheStats.evicted}. */
+  evicted = 0;
+  /** See {@linkcode CacheStats.sweepsRun}. */
+  sweepsRun = 0;
+  /** See {@linkcode CacheStats.compactions}. */
+  compactions = 0;
+  readonly #clock: Clock;
+  readonly #createdAt: number;
+
+  /** Starts counting, with uptime measured on `clock`. */
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#createdAt = clock.now();
+  }
+
+  /** Combines the counters with a store's own gauges into its stats. */
+  stats(
+    gauges: Pick<
+      CacheStats,
+      "entries" | "estimatedBytes" | "maxBytes" | "liveBytes"
+    >,
+  ): CacheStats {
+    return {
+      ...gauges,
+      hits: this.hits,
+      misses: this.misses,
+      puts: this.puts,
+      deletes: this.deletes,
+      expiredOnRead: this.expiredOnRead,
+      expiredBySweep: this.expiredBySweep,
+      evicted: this.evicted,
+      sweepsRun: this.sweepsRun,
+      compactions: this.compactions,
+      uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
+    };
+  }
+}
+
 /** Outcome of one call to {@linkcode Cache.sweep}. */
 export interface SweepResult {
   /** Expired entries removed by this call. */
@@ -141,23 +196,15 @@ class Entry {
 export class MapCache implements Cache {
   readonly #map = new Map<string, Entry>();
   readonly #clock: Clock;
+  readonly #counters: CacheCounters;
   readonly #defaultTtlMs: number;
   readonly #maxBytes: number;
   readonly #maxEntries: number;
   readonly #lowWaterBytes: number;
   readonly #lowWaterEntries: number;
-  readonly #createdAt: number;
   #bytes = 0;
   #evictionCursor: Iterator<[string, Entry]> | null = null;
   #sweepCursor: Iterator<[string, Entry]> | null = null;
-  #hits = 0;
-  #misses = 0;
-  #puts = 0;
-  #deletes = 0;
-  #expiredOnRead = 0;
-  #expiredBySweep = 0;
-  #evicted = 0;
-  #sweepsRun = 0;
 
   /** Creates an empty cache. */
   constructor(options: MapCacheOptions) {
@@ -166,6 +213,7 @@ export class MapCache implements Cache {
       throw new RangeError(`Low-water ratio ${ratio} is not in (0, 1]`);
     }
     this.#clock = options.clock ?? systemClock;
+    this.#counters = new CacheCounters(this.#clock);
     this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
     this.#maxBytes = options.maxBytes;
     this.#maxEntries = Math.min(
@@ -174,23 +222,22 @@ export class MapCache implements Cache {
     );
     this.#lowWaterBytes = Math.floor(this.#maxBytes * ratio);
     this.#lowWaterEntries = Math.floor(this.#maxEntries * ratio);
-    this.#createdAt = this.#clock.now();
   }
 
   /** {@inheritDoc Cache.get} */
   get(key: string): string | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) {
-      this.#misses++;
+      this.#counters.misses++;
       return undefined;
     }
     if (this.#isExpired(entry, this.#clock.now())) {
       this.#remove(key, entry);
-      this.#expiredOnRead++;
-      this.#misses++;
+      this.#counters.expiredOnRead++;
+      this.#counters.misses++;
       return undefined;
     }
-    this.#hits++;
+    this.#counters.hits++;
     return entry.value;
   }
 
@@ -220,7 +267,7 @@ export class MapCache implements Cache {
     }
     map.set(key, entry);
     this.#bytes += estimateEntryBytes(key, value);
-    this.#puts++;
+    this.#counters.puts++;
     if (this.#evictionCursor !== null || this.#isOverLimit()) this.#evict();
   }
 
@@ -230,10 +277,10 @@ export class MapCache implements Cache {
     if (entry === undefined) return false;
     this.#remove(key, entry);
     if (this.#isExpired(entry, this.#clock.now())) {
-      this.#expiredOnRead++;
+      this.#counters.expiredOnRead++;
       return false;
     }
-    this.#deletes++;
+    this.#counters.deletes++;
     return true;
   }
 
@@ -246,8 +293,8 @@ export class MapCache implements Cache {
       const next = cursor.next();
       if (next.done) {
         this.#sweepCursor = null;
-        this.#sweepsRun++;
-        this.#expiredBySweep += removed;
+        this.#counters.sweepsRun++;
+        this.#counters.expiredBySweep += removed;
         return { removed, done: true };
       }
       const [key, entry] = next.value;
@@ -256,28 +303,18 @@ export class MapCache implements Cache {
         removed++;
       }
     }
-    this.#expiredBySweep += removed;
+    this.#counters.expiredBySweep += removed;
     return { removed, done: false };
   }
 
   /** {@inheritDoc Cache.stats} */
   stats(): CacheStats {
-    return {
+    return this.#counters.stats({
       entries: this.#map.size,
       estimatedBytes: this.#bytes,
       maxBytes: this.#maxBytes,
       liveBytes: this.#bytes,
-      hits: this.#hits,
-      misses: this.#misses,
-      puts: this.#puts,
-      deletes: this.#deletes,
-      expiredOnRead: this.#expiredOnRead,
-      expiredBySweep: this.#expiredBySweep,
-      evicted: this.#evicted,
-      sweepsRun: this.#sweepsRun,
-      compactions: 0,
-      uptimeSeconds: Math.floor((this.#clock.now() - this.#createdAt) / 1000),
-    };
+    });
   }
 
   #isExpired(entry: Entry, now: number): boolean {
@@ -312,7 +349,7 @@ export class MapCache implements Cache {
       if (next.done) break;
       const [key, entry] = next.value;
       this.#remove(key, entry);
-      this.#evicted++;
+      this.#counters.evicted++;
     }
     this.#evictionCursor = null;
   }

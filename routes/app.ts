@@ -7,7 +7,8 @@
  */
 
 import { type Context, Hono } from "hono";
-import type { Cache } from "../lib/cache.ts";
+import { type Cache, MAX_TTL_SECONDS } from "../lib/cache.ts";
+import type { Config } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Metrics, RuntimeGauges } from "../lib/metrics.ts";
 import { bearerToken } from "./auth.ts";
@@ -51,6 +52,24 @@ export interface AppOptions extends InputLimits {
   runtimeGauges?: () => RuntimeGauges;
   /** Where request and error logs go; requests are logged at debug level. */
   logger?: Logger;
+}
+
+/**
+ * The app options that come straight from the configuration: limits, the
+ * not-found status and the token. Entry points add the cache and the rest.
+ */
+export function appOptionsFrom(
+  config: Config,
+): Omit<AppOptions, "cache"> {
+  return {
+    maxKeySize: config.maxKeySize,
+    maxValueSize: config.maxValueSize,
+    maxTtlSeconds: MAX_TTL_SECONDS,
+    maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    notFoundStatus: config.notFoundStatus,
+    authToken: config.authToken || undefined,
+  };
 }
 
 /** Route labels used in metrics; "other" is unknown paths and errors. */

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../lib/clock.ts";
-import { ArenaCache } from "../lib/arena_cache.ts";
-import { MAX_TTL_SECONDS } from "../lib/cache.ts";
-import { createApp } from "../routes/app.ts";
+import { testApp } from "./support/app.ts";
 
 const PUT_OK = '{"status":"OK","message":"Key inserted/updated successfully."}';
 const NOT_FOUND = '{"status":"ERROR","message":"Key not found."}';
@@ -10,22 +7,7 @@ const NOT_FOUND = '{"status":"ERROR","message":"Key not found."}';
 function setup(
   options: { notFoundStatus?: 200 | 404; maxBodyBytes?: number } = {},
 ) {
-  const clock = new ManualClock();
-  const cache = new ArenaCache({
-    maxBytes: 10_000_000,
-    defaultTtlSeconds: 300,
-    maxKeySize: 256,
-    maxValueSize: 256,
-    clock,
-  });
-  const app = createApp({
-    cache,
-    maxKeySize: 256,
-    maxValueSize: 256,
-    maxTtlSeconds: MAX_TTL_SECONDS,
-    maxBodyBytes: options.maxBodyBytes ?? 16_384,
-    notFoundStatus: options.notFoundStatus ?? 404,
-  });
+  const { app, cache, clock } = testApp(options);
   const put = (body: unknown, init: RequestInit = {}) =>
     app.request("/put", {
       method: "POST",
