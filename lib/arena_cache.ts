@@ -44,8 +44,12 @@ export interface ArenaCacheOptions {
 /** Bytes of a record before its key: next, hash, key length, value length, expiry. */
 export const RECORD_HEADER_BYTES = 24;
 
-/** Smallest default segment size: 1 MiB. */
-export const MIN_SEGMENT_BYTES = 1 << 20;
+/**
+ * Smallest default segment size: 256 KiB. Reclaiming space works a segment at
+ * a time, so this bounds that work: about 6,500 records of the smallest kind
+ * (a few ms), and a 1.5 GB cache has some 5,700 segments.
+ */
+export const MIN_SEGMENT_BYTES = 1 << 18;
 
 /**
  * The index can grow to a power-of-two number of buckets, at least one for
@@ -82,7 +86,7 @@ export function maxRecordBytes(maxKeySize: number, maxValueSize: number) {
   return RECORD_HEADER_BYTES + 6 * (maxKeySize + maxValueSize) + 4;
 }
 
-/** Default segment size: 1 MiB, or larger so that 8 records always fit. */
+/** Default segment size: 256 KiB, or larger so that 8 records always fit. */
 export function segmentBytesFor(maxRecord: number): number {
   let size = MIN_SEGMENT_BYTES;
   while (size < 8 * maxRecord) size *= 2;
@@ -296,16 +300,14 @@ export class ArenaCache implements Cache {
   sweep(maxEntries: number): SweepResult {
     const now = this.#clock.now();
     let removed = 0;
-    if (
-      this.#sweepSegment < 0 ||
+    if (this.#sweepSegment < 0) {
+      this.#startSweepAt(this.#order[0] ?? -1); // a new pass
+    } else if (
       this.#generation[this.#sweepSegment] !== this.#sweepGeneration
     ) {
-      // A new pass, or the segment under the cursor was compacted or freed.
-      const resume = this.#sweepSegment >= 0 &&
-          this.#order.includes(this.#sweepSegment)
-        ? this.#sweepSegment
-        : this.#order[0] ?? -1;
-      this.#startSweepAt(resume);
+      // Reclaiming moves the cursor off segments it frees or rewrites, so
+      // this is only a safety net: start the pass over.
+      this.#startSweepAt(this.#order[0] ?? -1);
     }
     for (let examined = 0; examined < maxEntries; examined++) {
       let slot = this.#sweepSegment;
@@ -587,6 +589,8 @@ export class ArenaCache implements Cache {
   /** Drops the oldest segment and every live record in it. */
   #evictOldest(): void {
     const slot = this.#order.shift()!;
+    // A sweep pass on this segment continues on the next oldest.
+    if (this.#sweepSegment === slot) this.#startSweepAt(this.#order[0]);
     const now = this.#clock.now();
     const words = this.#segments[slot].words;
     const end = this.#used[slot];
@@ -664,6 +668,10 @@ export class ArenaCache implements Cache {
     for (const slot of window) this.#generation[slot]++;
     this.#order.splice(start + kept, length - kept);
     for (const slot of window.slice(kept)) this.#releaseSegment(slot);
+    // A sweep pass inside the window goes over its rewritten records again.
+    if (window.includes(this.#sweepSegment)) {
+      this.#startSweepAt(this.#order[start]);
+    }
     this.#counters.compactions++;
   }
 

@@ -230,3 +230,34 @@ Deno.test("the index grows bucket by bucket and every key stays findable", () =>
     `${indexBytes}`,
   );
 });
+
+Deno.test("a sweep pass survives the eviction of the segment it is on", () => {
+  const { cache, clock } = small({
+    maxBytes: 4096 + 8 * 1024, // the smallest index plus 8 segments of 1 KiB
+    segmentBytes: 1024,
+    maxKeySize: 16,
+    maxValueSize: 16,
+  });
+  let n = 0;
+  const put = (ttl: number) => cache.set(`k${n++}`, "v".repeat(16), ttl);
+  // The oldest segments hold entries that never expire, the rest expire.
+  while (cache.stats().estimatedBytes < 4096 + 2 * 1024) put(0);
+  while (cache.stats().estimatedBytes < 4096 + 8 * 1024) put(1);
+  const expiring = cache.stats().entries;
+  clock.advance(2000);
+  cache.sweep(5); // the pass starts on the oldest segment...
+  const evicted = cache.stats().evicted;
+  while (cache.stats().evicted === evicted) put(0); // ...which is evicted
+  let result;
+  do result = cache.sweep(1024); while (!result.done);
+  // The same pass went on over every other segment.
+  assert.equal(cache.stats().sweepsRun, 1);
+  let removedNextPass = 0;
+  do {
+    result = cache.sweep(1024);
+    removedNextPass += result.removed;
+  } while (!result.done);
+  assert.equal(removedNextPass, 0);
+  assert.ok(cache.stats().expiredBySweep > 0);
+  assert.ok(expiring > 0);
+});
