@@ -133,7 +133,7 @@ const INVALID: [string, string, string][] = [
   [
     "MAX_CACHE_BYTES",
     "1.5GB",
-    'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 5242880 to 9007199254740991.',
+    'Invalid MAX_CACHE_BYTES "1.5GB": expected a whole number from 1310720 to 9007199254740991.',
   ],
   [
     "BODY_TIMEOUT_MS",

@@ -95,7 +95,7 @@ Deno.test("an invalid variable stops startup with exit 1 and names it", async ()
   assert.equal(output.code, 1);
   assert.equal(
     new TextDecoder().decode(output.stderr).trim(),
-    'kv-cache: Invalid MAX_CACHE_BYTES "lots": expected a whole number from 5242880 to 9007199254740991.',
+    'kv-cache: Invalid MAX_CACHE_BYTES "lots": expected a whole number from 1310720 to 9007199254740991.',
   );
   assert.equal(output.stdout.length, 0);
   assert.ok(MAIN_TS.endsWith("main.ts"));
