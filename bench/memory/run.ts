@@ -1,0 +1,187 @@
+/**
+ * Memory benchmark (issue 4): fills the real server past MAX_CACHE_BYTES with
+ * several key/value shapes, runs mixed GET/PUT load at full cache, and sweeps
+ * a million expired entries; records entries, estimated bytes, RSS, the ratio
+ * (RSS − baseline) / estimated bytes, throughput, latency percentiles, the
+ * longest event-loop stall and evictions. Prints Markdown tables and writes
+ * JSON. See bench/memory/README.md.
+ *
+ * Run from the repository root:
+ * `deno run -A bench/memory/run.ts [--quick] [--store both] [--shapes tiny]`
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { parseMemoryOptions, USAGE } from "./args.ts";
+import { shapeTable, sweepTable, targetLines } from "./report.ts";
+import {
+  type Context,
+  runShape,
+  runSweep,
+  type ShapeResult,
+  type SweepScenarioResult,
+} from "./scenario.ts";
+import { makeShape, valuesFileText } from "./shapes.ts";
+import { clockTicksPerSecond } from "../procfs.ts";
+
+const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
+
+async function succeeds(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) +
+      new TextDecoder().decode(out.stderr);
+    return text.trim() || (out.success ? "" : null);
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseMemoryOptions(Deno.args);
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  const log = (line: string) =>
+    console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  const wrkVersion = await succeeds("wrk", ["-v"]);
+  if (!wrkVersion?.includes("wrk")) {
+    throw new Error("wrk not found on PATH (apt-get install -y wrk)");
+  }
+  const pinned = navigator.hardwareConcurrency >= 2 &&
+    (await succeeds("taskset", ["-c", "0", "true"])) !== null;
+  const ctx: Context = {
+    serverPin: pinned ? ["taskset", "-c", "0"] : [],
+    loadPin: pinned ? ["taskset", "-c", "1"] : [],
+    serverCore: pinned ? 0 : null,
+    ticksPerSecond: await clockTicksPerSecond(),
+    log,
+  };
+  log(
+    pinned
+      ? "pinning: server on core 0; wrk and the stall probe on core 1"
+      : "pinning: none (taskset unavailable or one core); figures are noisier",
+  );
+  log(
+    `stores ${opts.stores.join(", ")}; shapes ${
+      opts.shapes.join(", ")
+    }; MAX_CACHE_BYTES ${opts.maxBytes}; fill to first eviction + ${
+      opts.fillExtra * 100
+    }% PUTs, then ${opts.mixedSeconds} s mixed (${opts.getPercent}% GET) at ${opts.connections} connections` +
+      (opts.sweep ? `; sweep of ${opts.sweepEntries} expired entries` : ""),
+  );
+
+  await Deno.mkdir(RESULTS_DIR, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const results: ShapeResult[] = [];
+  const sweeps: SweepScenarioResult[] = [];
+  const valuesFiles: string[] = [];
+  const valuesFile = async (name: Parameters<typeof makeShape>[0]) => {
+    const shape = makeShape(name);
+    const path = `${RESULTS_DIR}values-${name}.tmp`;
+    await Deno.writeTextFile(path, valuesFileText(shape));
+    valuesFiles.push(path);
+    return { shape, path };
+  };
+
+  const writeJson = async () => {
+    await Deno.writeTextFile(
+      opts.json,
+      JSON.stringify(
+        {
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          machine: {
+            os: Deno.build.os,
+            arch: Deno.build.arch,
+            cores: navigator.hardwareConcurrency,
+          },
+          deno: Deno.version.deno,
+          loadGenerator: wrkVersion.split("\n")[0],
+          pinning: pinned
+            ? { server: "taskset -c 0", load: "taskset -c 1" }
+            : null,
+          options: opts,
+          results,
+          sweeps,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  };
+
+  try {
+    for (const store of opts.stores) {
+      for (const name of opts.shapes) {
+        const { shape, path } = await valuesFile(name);
+        results.push(
+          await runShape({
+            store,
+            maxBytes: opts.maxBytes,
+            mapHeapMb: opts.mapHeapMb,
+            shape,
+            valuesFile: path,
+            connections: opts.connections,
+            threads: opts.threads,
+            getPercent: opts.getPercent,
+            mixedSeconds: opts.mixedSeconds,
+            fillExtra: opts.fillExtra,
+            fillTimeoutSeconds: opts.fillTimeoutSeconds,
+          }, ctx),
+        );
+        await writeJson();
+      }
+      if (opts.sweep) {
+        const { shape, path } = await valuesFile("tiny");
+        sweeps.push(
+          await runSweep({
+            store,
+            maxBytes: opts.maxBytes,
+            mapHeapMb: opts.mapHeapMb,
+            shape,
+            valuesFile: path,
+            entries: opts.sweepEntries,
+            intervalMs: opts.sweepIntervalMs,
+            connections: opts.connections,
+            threads: opts.threads,
+          }, ctx),
+        );
+        await writeJson();
+      }
+    }
+  } finally {
+    for (const p of valuesFiles) await Deno.remove(p).catch(() => {});
+  }
+
+  const command = `deno task bench:memory ${Deno.args.join(" ")}`.trim();
+  console.log(
+    `\n## Memory benchmark\n\n\`${command}\` — ${startedAt.slice(0, 10)}, ${
+      pinned ? "server on core 0, wrk on core 1" : "unpinned"
+    }, Deno ${Deno.version.deno}, MAX_CACHE_BYTES ${opts.maxBytes}, ${opts.connections} connections, ` +
+      `${opts.mixedSeconds} s mixed ${opts.getPercent}% GET / ${
+        100 - opts.getPercent
+      }% PUT of new keys\n`,
+  );
+  if (results.length) console.log(shapeTable(results) + "\n");
+  if (sweeps.length) console.log(sweepTable(sweeps) + "\n");
+  console.log("Targets (issue 4):");
+  for (const line of targetLines(results, sweeps)) console.log(`  ${line}`);
+  await writeJson();
+  console.log(`\nwrote ${opts.json}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`bench:memory: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}
