@@ -222,20 +222,22 @@ export class ArenaCache implements Cache {
   /** {@inheritDoc Cache.get} */
   get(key: string): string | undefined {
     const json = this.getJson(key);
-    return json === undefined ? undefined : JSON.parse(decoder.decode(json));
+    return json === undefined ? undefined : JSON.parse(json);
   }
 
   /** {@inheritDoc Cache.getJson} */
-  getJson(key: string): Uint8Array | undefined {
+  getJson(key: string): string | undefined {
     const address = this.#lookup(key);
     if (address === NIL) return undefined;
     const { segment, offset } = this.#locate(address);
     const words = offset >>> 2;
     const start = offset + RECORD_HEADER_BYTES +
       segment.words[words + KEY_LENGTH];
-    return segment.bytes.subarray(
-      start,
-      start + segment.words[words + VALUE_LENGTH],
+    return decoder.decode(
+      segment.bytes.subarray(
+        start,
+        start + segment.words[words + VALUE_LENGTH],
+      ),
     );
   }
 

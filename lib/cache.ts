@@ -115,11 +115,10 @@ export interface Cache {
   /** Returns the live value for `key`, or `undefined` if absent or expired. */
   get(key: string): string | undefined;
   /**
-   * Like {@linkcode Cache.get}, but returns the value as the UTF-8 bytes of
-   * its JSON string literal (quotes included), ready to put in a response.
-   * The bytes may be a view into the store: use them before the next write.
+   * Like {@linkcode Cache.get}, but returns the value as its JSON string
+   * literal (quotes and escapes included), ready to put in a response.
    */
-  getJson(key: string): Uint8Array | undefined;
+  getJson(key: string): string | undefined;
   /**
    * Inserts or overwrites `key`. The entry becomes the newest one and expires
    * after `ttlSeconds` (the cache's default when omitted; 0 never expires).
@@ -175,8 +174,6 @@ export const EVICTIONS_PER_WRITE = 64;
 
 /** Largest TTL accepted, in seconds (about 68 years). */
 export const MAX_TTL_SECONDS = 2_147_483_647;
-
-const encoder = new TextEncoder();
 
 class Entry {
   constructor(public value: string, public expiresAt: number) {}
@@ -242,11 +239,9 @@ export class MapCache implements Cache {
   }
 
   /** {@inheritDoc Cache.getJson} */
-  getJson(key: string): Uint8Array | undefined {
+  getJson(key: string): string | undefined {
     const value = this.get(key);
-    return value === undefined
-      ? undefined
-      : encoder.encode(JSON.stringify(value));
+    return value === undefined ? undefined : JSON.stringify(value);
   }
 
   /** {@inheritDoc Cache.set} */

@@ -10,7 +10,11 @@ import { type Context, Hono } from "hono";
 import { type Cache, MAX_TTL_SECONDS } from "../lib/cache.ts";
 import type { Config } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { Metrics, RuntimeGauges } from "../lib/metrics.ts";
+import {
+  LATENCY_SAMPLE_EVERY,
+  type Metrics,
+  type RuntimeGauges,
+} from "../lib/metrics.ts";
 import { bearerToken } from "./auth.ts";
 import { BodyReader } from "./body.ts";
 import {
@@ -107,29 +111,30 @@ export function createApp(options: AppOptions): Hono {
   };
   if (metrics) routes["/metrics"] = "GET, HEAD";
 
-  /** Wraps a handler to record its status and latency, if metrics are on. */
+  /**
+   * Wraps a handler to count its answers by status and time every
+   * LATENCY_SAMPLE_EVERY-th one, if metrics are on.
+   */
+  let sampled = 0;
   const instrument = (label: string, handler: Handler): Handler => {
     if (!metrics) return handler;
     const route = metrics.routeIndex(label);
+    const count = (response: Response) => {
+      metrics.countRequest(route, response.status);
+      return response;
+    };
     return function instrumented(c) {
-      const started = performance.now();
-      const result = handler(c);
-      if (result instanceof Promise) {
-        return result.then((response) => {
-          metrics.observeRequest(
-            route,
-            response.status,
-            (performance.now() - started) / 1000,
-          );
-          return response;
-        });
+      if (++sampled % LATENCY_SAMPLE_EVERY !== 0) {
+        const result = handler(c);
+        return result instanceof Promise ? result.then(count) : count(result);
       }
-      metrics.observeRequest(
-        route,
-        result.status,
-        (performance.now() - started) / 1000,
-      );
-      return result;
+      const started = performance.now();
+      const timed = (response: Response) => {
+        metrics.observeLatency(route, (performance.now() - started) / 1000);
+        return count(response);
+      };
+      const result = handler(c);
+      return result instanceof Promise ? result.then(timed) : timed(result);
     };
   };
 
@@ -275,7 +280,7 @@ export function createApp(options: AppOptions): Hono {
       path: c.req.path,
       error: String(error?.stack ?? error),
     });
-    metrics?.observeRequest(otherRoute, 500, 0);
+    metrics?.countRequest(otherRoute, 500);
     return errorResponse(500, "Internal server error.");
   });
 

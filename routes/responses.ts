@@ -5,8 +5,6 @@
  * @module
  */
 
-import { jsonStringRoom, writeJsonString } from "../lib/json_bytes.ts";
-
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
 /** Body of a successful `POST /put`. */
@@ -24,7 +22,7 @@ export const HEALTH_BODY = '{"status":"OK"}';
 
 /** Returns a JSON response with an already serialised body. */
 export function jsonResponse(
-  body: string | Uint8Array<ArrayBuffer>,
+  body: string,
   status = 200,
   headers?: Record<string, string>,
 ): Response {
@@ -34,32 +32,14 @@ export function jsonResponse(
   });
 }
 
-const encoder = new TextEncoder();
-const HIT_HEAD = encoder.encode('{"status":"OK","key":');
-const HIT_MIDDLE = encoder.encode(',"value":');
-const CLOSING_BRACE = 0x7d;
-
 /**
  * Returns the body of a successful `GET /get`, given the key and the value as
- * the UTF-8 bytes of its JSON string literal (see `Cache.getJson`).
+ * its JSON string literal (see `Cache.getJson`). A string body takes Deno's
+ * fastest response path.
  */
-export function hitBody(
-  key: string,
-  valueJson: Uint8Array,
-): Uint8Array<ArrayBuffer> {
-  const body = new Uint8Array(
-    HIT_HEAD.length + jsonStringRoom(key.length) + HIT_MIDDLE.length +
-      valueJson.length + 1,
-  );
-  body.set(HIT_HEAD);
-  let end = HIT_HEAD.length;
-  end += writeJsonString(key, body, end);
-  body.set(HIT_MIDDLE, end);
-  end += HIT_MIDDLE.length;
-  body.set(valueJson, end);
-  end += valueJson.length;
-  body[end] = CLOSING_BRACE;
-  return body.subarray(0, end + 1);
+export function hitBody(key: string, valueJson: string): string {
+  return '{"status":"OK","key":' + JSON.stringify(key) + ',"value":' +
+    valueJson + "}";
 }
 
 /** Returns an error response: `{"status":"ERROR","message":...}`. */
