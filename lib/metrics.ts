@@ -65,6 +65,44 @@ function escapeLabel(value: string): string {
   );
 }
 
+/**
+ * Records requests into {@linkcode Metrics}: `start()` when a request begins,
+ * `finish()` with its response. Counts every request and times one in
+ * {@linkcode LATENCY_SAMPLE_EVERY}.
+ */
+export class RequestRecorder {
+  readonly #metrics: Metrics | undefined;
+  #requests = 0;
+
+  /** Records into `metrics`; without them, does nothing. */
+  constructor(metrics?: Metrics) {
+    this.#metrics = metrics;
+  }
+
+  /** Returns the start time if this request is timed, else 0. */
+  start(): number {
+    if (this.#metrics === undefined) return 0;
+    return ++this.#requests % LATENCY_SAMPLE_EVERY === 0
+      ? performance.now()
+      : 0;
+  }
+
+  /** Records the answer to a request begun with `start()`; returns it. */
+  finish<T extends { status: number }>(
+    route: number,
+    response: T,
+    started: number,
+  ): T {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return response;
+    metrics.countRequest(route, response.status);
+    if (started !== 0) {
+      metrics.observeLatency(route, (performance.now() - started) / 1000);
+    }
+    return response;
+  }
+}
+
 /** Request, sweep and cache metrics, rendered for Prometheus. */
 export class Metrics {
   readonly #routes: string[];

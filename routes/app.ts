@@ -6,17 +6,17 @@
  * @module
  */
 
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { type Cache, MAX_TTL_SECONDS } from "../lib/cache.ts";
 import type { Config } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
-  LATENCY_SAMPLE_EVERY,
   type Metrics,
+  RequestRecorder,
   type RuntimeGauges,
 } from "../lib/metrics.ts";
 import { bearerToken } from "./auth.ts";
-import { BodyReader } from "./body.ts";
+import { type BodyFailure, BodyReader } from "./body.ts";
 import {
   DELETE_OK_BODY,
   errorResponse,
@@ -87,8 +87,6 @@ export const ROUTE_LABELS = [
   "other",
 ] as const;
 
-type Handler = (c: Context) => Response | Promise<Response>;
-
 /** Creates the kv-cache HTTP API as a Hono app. */
 export function createApp(options: AppOptions): Hono {
   const { cache, maxBodyBytes, notFoundStatus, logger, metrics } = options;
@@ -111,31 +109,61 @@ export function createApp(options: AppOptions): Hono {
   };
   if (metrics) routes["/metrics"] = "GET, HEAD";
 
-  /**
-   * Wraps a handler to count its answers by status and time every
-   * LATENCY_SAMPLE_EVERY-th one, if metrics are on.
-   */
-  let sampled = 0;
-  const instrument = (label: string, handler: Handler): Handler => {
-    if (!metrics) return handler;
-    const route = metrics.routeIndex(label);
-    const count = (response: Response) => {
-      metrics.countRequest(route, response.status);
-      return response;
-    };
-    return function instrumented(c) {
-      if (++sampled % LATENCY_SAMPLE_EVERY !== 0) {
-        const result = handler(c);
-        return result instanceof Promise ? result.then(count) : count(result);
-      }
-      const started = performance.now();
-      const timed = (response: Response) => {
-        metrics.observeLatency(route, (performance.now() - started) / 1000);
-        return count(response);
-      };
-      const result = handler(c);
-      return result instanceof Promise ? result.then(timed) : timed(result);
-    };
+  const recorder = new RequestRecorder(metrics);
+  // Metrics index routes by the position of their label (checked here once).
+  const route = Object.fromEntries(
+    ROUTE_LABELS.map((label) => [label, metrics?.routeIndex(label) ?? 0]),
+  ) as Record<typeof ROUTE_LABELS[number], number>;
+
+  /** The answer to a PUT, once its body has been read. */
+  const putResponse = (text: string | BodyFailure): Response => {
+    if (text === "too-large") {
+      return errorResponse(
+        413,
+        `Request body is larger than ${maxBodyBytes} bytes.`,
+      );
+    }
+    if (text === "timed-out") {
+      return errorResponse(
+        408,
+        `Request body did not arrive within ${options.bodyTimeoutMs} ms.`,
+        { connection: "close" },
+      );
+    }
+    if (text === "unreadable") {
+      return errorResponse(400, "Request body could not be read.");
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return errorResponse(
+        400,
+        'Request body is not valid JSON; expected {"key":"k","value":"v"}.',
+      );
+    }
+    const put = parsePutRequest(body, options);
+    if (typeof put === "string") return errorResponse(400, put);
+    cache.set(put.key, put.value, put.ttl);
+    return jsonResponse(PUT_OK_BODY);
+  };
+
+  const getResponse = (key: string | undefined): Response => {
+    const invalid = checkQueryKey(key, options.maxKeySize);
+    if (invalid !== undefined) return errorResponse(400, invalid);
+    const value = cache.getJson(key!);
+    if (value === undefined) {
+      return jsonResponse(NOT_FOUND_BODY, notFoundStatus);
+    }
+    return jsonResponse(hitBody(key!, value));
+  };
+
+  const deleteResponse = (key: string | undefined): Response => {
+    const invalid = checkQueryKey(key, options.maxKeySize);
+    if (invalid !== undefined) return errorResponse(400, invalid);
+    return cache.delete(key!)
+      ? jsonResponse(DELETE_OK_BODY)
+      : jsonResponse(NOT_FOUND_BODY, notFoundStatus);
   };
 
   const app = new Hono();
@@ -157,131 +185,89 @@ export function createApp(options: AppOptions): Hono {
     app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
   }
 
-  app.post(
-    "/put",
-    instrument("put", async function putHandler(c) {
-      const text = await bodyReader.read(c.req.raw);
-      if (text === "too-large") {
-        return errorResponse(
-          413,
-          `Request body is larger than ${maxBodyBytes} bytes.`,
-        );
-      }
-      if (text === "timed-out") {
-        return errorResponse(
-          408,
-          `Request body did not arrive within ${options.bodyTimeoutMs} ms.`,
-          { connection: "close" },
-        );
-      }
-      if (text === "unreadable") {
-        return errorResponse(400, "Request body could not be read.");
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return errorResponse(
-          400,
-          'Request body is not valid JSON; expected {"key":"k","value":"v"}.',
-        );
-      }
-      const put = parsePutRequest(body, options);
-      if (typeof put === "string") return errorResponse(400, put);
-      cache.set(put.key, put.value, put.ttl);
-      return jsonResponse(PUT_OK_BODY);
-    }),
-  );
+  // Each route is its own function, so that V8 sees one call target per
+  // call site and Hono finds a single handler (no middleware composition).
+  app.post("/put", async function putRoute(c) {
+    const started = recorder.start();
+    const text = await bodyReader.read(c.req.raw);
+    return recorder.finish(route.put, putResponse(text), started);
+  });
 
-  app.get(
-    "/get",
-    instrument("get", function getHandler(c) {
-      const key = c.req.query("key");
-      const invalid = checkQueryKey(key, options.maxKeySize);
-      if (invalid !== undefined) return errorResponse(400, invalid);
-      const value = cache.getJson(key!);
-      if (value === undefined) {
-        return jsonResponse(NOT_FOUND_BODY, notFoundStatus);
-      }
-      return jsonResponse(hitBody(key!, value));
-    }),
-  );
+  app.get("/get", function getRoute(c) {
+    const started = recorder.start();
+    return recorder.finish(route.get, getResponse(c.req.query("key")), started);
+  });
 
-  app.delete(
-    "/delete",
-    instrument("delete", function deleteHandler(c) {
-      const key = c.req.query("key");
-      const invalid = checkQueryKey(key, options.maxKeySize);
-      if (invalid !== undefined) return errorResponse(400, invalid);
-      return cache.delete(key!)
-        ? jsonResponse(DELETE_OK_BODY)
-        : jsonResponse(NOT_FOUND_BODY, notFoundStatus);
-    }),
-  );
+  app.delete("/delete", function deleteRoute(c) {
+    const started = recorder.start();
+    return recorder.finish(
+      route.delete,
+      deleteResponse(c.req.query("key")),
+      started,
+    );
+  });
 
-  app.get(
-    "/health",
-    instrument("health", function healthHandler() {
-      return jsonResponse(HEALTH_BODY);
-    }),
-  );
+  app.get("/health", function healthRoute() {
+    const started = recorder.start();
+    return recorder.finish(route.health, jsonResponse(HEALTH_BODY), started);
+  });
 
-  app.get(
-    "/stats",
-    instrument("stats", function statsHandler() {
-      return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
-    }),
-  );
+  app.get("/stats", function statsRoute() {
+    const started = recorder.start();
+    const body = JSON.stringify({ status: "OK", ...cache.stats() });
+    return recorder.finish(route.stats, jsonResponse(body), started);
+  });
 
   if (metrics) {
-    app.get(
-      "/metrics",
-      instrument("metrics", function metricsHandler() {
-        return new Response(metrics.render(cache.stats(), runtimeGauges()), {
-          headers: {
-            "content-type": "text/plain; version=0.0.4; charset=utf-8",
-          },
-        });
-      }),
-    );
+    app.get("/metrics", function metricsRoute() {
+      const started = recorder.start();
+      const text = metrics.render(cache.stats(), runtimeGauges());
+      const response = new Response(text, {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+      return recorder.finish(route.metrics, response, started);
+    });
   }
 
   // A known path with another method is a 405; anything else a 404. Both are
   // answered here, so that each route has one handler and Hono skips its
   // middleware composition on the hot paths.
-  const wrongMethod = new Map(
-    Object.entries(routes).map(([path, allow]) => [
-      path,
-      instrument(path.slice(1), function methodNotAllowed(c) {
-        return errorResponse(
-          405,
-          `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
-          { allow },
-        );
-      }),
-    ]),
-  );
-  const unknownPath = instrument("other", function unknownPath(c) {
-    return errorResponse(
+  app.notFound(function noMatchingRoute(c) {
+    const started = recorder.start();
+    const path = c.req.path;
+    const allow = routes[path];
+    if (allow !== undefined) {
+      const response = errorResponse(
+        405,
+        `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
+        { allow },
+      );
+      return recorder.finish(
+        route[path.slice(1) as keyof typeof route],
+        response,
+        started,
+      );
+    }
+    const response = errorResponse(
       404,
-      `No route for ${c.req.method} ${c.req.path}; routes are ${
+      `No route for ${c.req.method} ${path}; routes are ${
         Object.keys(routes).join(", ")
       }.`,
     );
-  });
-  app.notFound(function noMatchingHandler(c) {
-    return (wrongMethod.get(c.req.path) ?? unknownPath)(c);
+    return recorder.finish(route.other, response, started);
   });
 
-  const otherRoute = metrics?.routeIndex("other") ?? 0;
   app.onError(function internalError(error, c) {
     logger?.error("unhandled error", {
       method: c.req.method,
       path: c.req.path,
       error: String(error?.stack ?? error),
     });
-    metrics?.countRequest(otherRoute, 500);
-    return errorResponse(500, "Internal server error.");
+    return recorder.finish(
+      route.other,
+      errorResponse(500, "Internal server error."),
+      0,
+    );
   });
 
   return app;
