@@ -58,6 +58,13 @@ export const MIN_SEGMENT_BYTES = 1 << 18;
  */
 export const BYTES_PER_BUCKET = 128;
 
+/**
+ * Bytes each segment's buffer leaves unused so that, with the allocator's own
+ * header, it still fits in a power-of-two number of pages (a buffer of
+ * exactly 256 KiB would take 65 pages from malloc's mmap).
+ */
+const SEGMENT_ALLOCATOR_SLACK = 64;
+
 /** Buckets the index starts with; it grows by linear hashing from there. */
 const INITIAL_BUCKETS = 1024;
 
@@ -149,6 +156,8 @@ export class ArenaCache implements Cache {
   readonly #defaultTtlMs: number;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
+  /** Bytes a segment holds: a little under its address space, see below. */
+  readonly #capacity: number;
   readonly #segmentShift: number;
   readonly #wordMask: number;
   readonly #maxRecordBytes: number;
@@ -198,6 +207,7 @@ export class ArenaCache implements Cache {
       );
     }
     this.#segmentBytes = segmentBytes;
+    this.#capacity = segmentBytes - SEGMENT_ALLOCATOR_SLACK;
     const wordsPerSegment = segmentBytes / 8;
     this.#segmentShift = Math.log2(wordsPerSegment);
     this.#wordMask = wordsPerSegment - 1;
@@ -250,7 +260,7 @@ export class ArenaCache implements Cache {
     const reserve = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
       3 * valueJson.length;
     let slot = this.#head;
-    if (slot < 0 || this.#used[slot] + reserve > this.#segmentBytes) {
+    if (slot < 0 || this.#used[slot] + reserve > this.#capacity) {
       slot = this.#openSegment();
     }
     const segment = this.#segments[slot];
@@ -536,7 +546,7 @@ export class ArenaCache implements Cache {
     if (this.#free.length > 0) slot = this.#free.pop()!;
     else if (this.#segments.length < this.#maxSegments) {
       slot = this.#segments.length;
-      const buffer = new ArrayBuffer(this.#segmentBytes);
+      const buffer = new ArrayBuffer(this.#capacity);
       this.#segments.push({
         bytes: new Uint8Array(buffer),
         words: new Uint32Array(buffer),
@@ -562,7 +572,7 @@ export class ArenaCache implements Cache {
   #reclaim(): void {
     const order = this.#order;
     const candidates = order.length - 1; // never the head
-    const usable = this.#segmentBytes - this.#maxRecordBytes;
+    const usable = this.#capacity - this.#maxRecordBytes;
     let bestStart = -1;
     let bestLength = 0;
     let bestCost = this.#segmentBytes;
@@ -642,7 +652,7 @@ export class ArenaCache implements Cache {
           } else {
             // Read before copying: the copy may overlap this header.
             const hash = segment.words[words + HASH];
-            if (targetOffset + size > this.#segmentBytes) {
+            if (targetOffset + size > this.#capacity) {
               this.#used[window[target]] = targetOffset;
               this.#live[window[target]] = targetOffset;
               target++;
