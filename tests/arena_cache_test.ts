@@ -240,9 +240,10 @@ Deno.test("a sweep pass survives the eviction of the segment it is on", () => {
   });
   let n = 0;
   const put = (ttl: number) => cache.set(`k${n++}`, "v".repeat(16), ttl);
-  // The oldest segments hold entries that never expire, the rest expire.
-  while (cache.stats().estimatedBytes < 4096 + 2 * 1024) put(0);
-  while (cache.stats().estimatedBytes < 4096 + 8 * 1024) put(1);
+  // The oldest segments hold entries that never expire, the rest expire;
+  // fill until the store is full (the first eviction).
+  while (cache.stats().liveBytes < 3 * 1024) put(0);
+  while (cache.stats().evicted === 0) put(1);
   const expiring = cache.stats().entries;
   clock.advance(2000);
   cache.sweep(5); // the pass starts on the oldest segment...
