@@ -206,62 +206,67 @@ export interface Verification {
   missing: number;
   /** Read back with another value: must be 0. */
   wrong: number;
-  /** Whether every missing key was written before every matched one. */
-  missingAreOldest: boolean;
+  /** Missing keys acknowledged after the oldest matched key. */
+  inversions: number;
+  /**
+   * How much later than the oldest matched key the newest missing key was
+   * acknowledged, in ms (0 when in order). The client's acknowledgement order
+   * is not the server's: a busy client sees answers late, so a few hundred ms
+   * is the client; eviction out of age order would show as seconds.
+   */
+  inversionMs: number;
 }
 
 /**
  * Reads back every key the client believes live (TTL not passed, with a
  * margin) and checks it holds the value last written; keys may be missing
- * only if evicted, i.e. if all of them were written before every key still
- * present.
+ * only if evicted, i.e. if they were written before the keys still present.
  */
 export async function verifyKeys(
   url: string,
   keys: Map<string, KeyState>,
-  options: { marginMs?: number; reorderSlack?: number } = {},
+  marginMs = 2000,
 ): Promise<Verification> {
-  const marginMs = options.marginMs ?? 2000;
-  // Acknowledgements of concurrent writes can arrive out of server order by
-  // up to the number of requests in flight.
-  const slack = options.reorderSlack ?? 0;
-  const result: Verification = {
-    checked: 0,
-    matched: 0,
-    missing: 0,
-    wrong: 0,
-    missingAreOldest: true,
-  };
-  let newestMissing = -1;
-  let oldestMatched = Infinity;
   const now = Date.now();
-  const entries = [...keys].filter(([, s]) =>
+  const live = [...keys].filter(([, s]) =>
     s.ttl === 0 || now + marginMs < s.ackedAt + s.ttl * 1000
   );
+  const matched: KeyState[] = [];
+  const missing: KeyState[] = [];
+  let wrong = 0;
   const client = Deno.createHttpClient({});
   try {
-    for (let i = 0; i < entries.length; i += 64) {
+    for (let i = 0; i < live.length; i += 64) {
       await Promise.all(
-        entries.slice(i, i + 64).map(async ([key, state]) => {
+        live.slice(i, i + 64).map(async ([key, state]) => {
           const response = await fetch(
             `${url}/get?key=${encodeURIComponent(key)}`,
             { client },
           );
           const text = await response.text();
-          result.checked++;
-          if (text === NOT_FOUND) {
-            result.missing++;
-            newestMissing = Math.max(newestMissing, state.sequence);
-          } else if (JSON.parse(text).value === state.value) {
-            result.matched++;
-            oldestMatched = Math.min(oldestMatched, state.sequence);
-          } else result.wrong++;
+          if (text === NOT_FOUND) missing.push(state);
+          else if (JSON.parse(text).value === state.value) matched.push(state);
+          else wrong++;
         }),
       );
     }
   } finally {
     client.close();
   }
-  result.missingAreOldest = newestMissing < oldestMatched + slack;
-  return result;
+  const bySequence = (a: KeyState, b: KeyState) => a.sequence - b.sequence;
+  const oldestMatched = matched.sort(bySequence)[0];
+  const newestMissing = missing.sort(bySequence).at(-1);
+  const late = oldestMatched
+    ? missing.filter((m) => m.sequence > oldestMatched.sequence)
+    : [];
+  return {
+    checked: live.length,
+    matched: matched.length,
+    missing: missing.length,
+    wrong,
+    inversions: late.length,
+    inversionMs: oldestMatched && newestMissing
+      ? Math.max(0, newestMissing.ackedAt - oldestMatched.ackedAt)
+      : 0,
+  };
 }

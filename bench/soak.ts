@@ -80,9 +80,7 @@ if (import.meta.main) {
   });
   clearInterval(sampler);
   const stats = await (await fetch(`${server.url}/stats`)).json();
-  const check = await verifyKeys(server.url, keys, {
-    reorderSlack: Number(values.connections),
-  });
+  const check = await verifyKeys(server.url, keys);
   const p99 = await metric(server.url, "kvcache_event_loop_lag_max_seconds");
   await server.stop();
   const afterWarmup = samples.filter((s) => s.seconds >= durationMs / 5000);
@@ -113,8 +111,10 @@ if (import.meta.main) {
   );
   console.log(JSON.stringify({ ...report, samples: undefined }, null, 2));
   const failures = Object.values(tally.failures).reduce((a, b) => a + b, 0);
+  // Evicted keys must be the oldest writes; the client only knows the order
+  // in which it saw acknowledgements, so allow it 2 s of reordering.
   const ok = failures === 0 && tally.badAnswers === 0 &&
-    tally.wrongValues === 0 && check.wrong === 0 && check.missingAreOldest;
+    tally.wrongValues === 0 && check.wrong === 0 && check.inversionMs <= 2000;
   console.log(ok ? "soak: PASS" : "soak: FAIL");
   if (!ok) Deno.exit(1);
 }
