@@ -17,26 +17,13 @@ import { clockTicksPerSecond } from "./procfs.ts";
 import { runsTable, summarize, summaryTable } from "./report.ts";
 import type { ServerSpec } from "./server_process.ts";
 import { renderSvg } from "./svg.ts";
+import { probe } from "./probe_command.ts";
 import { writeWrkData } from "./wrk.ts";
 import { selectWorkloads } from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
-/** Runs `cmd args` and returns its trimmed stdout+stderr, or undefined if it cannot run. */
-async function probe(cmd: string, args: string[]): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) +
-      new TextDecoder().decode(out.stderr);
-    return out.success || text ? text.trim() : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -24,22 +24,10 @@ import {
 } from "./scenario.ts";
 import { makeShape, valuesFileText } from "./shapes.ts";
 import { clockTicksPerSecond } from "../procfs.ts";
+import { probe } from "../probe_command.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
-async function succeeds(cmd: string, args: string[]): Promise<string | null> {
-  try {
-    const out = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) +
-      new TextDecoder().decode(out.stderr);
-    return text.trim() || (out.success ? "" : null);
-  } catch {
-    return null;
-  }
 }
 
 async function main(): Promise<void> {
@@ -50,12 +38,12 @@ async function main(): Promise<void> {
   }
   const log = (line: string) =>
     console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
-  const wrkVersion = await succeeds("wrk", ["-v"]);
+  const wrkVersion = await probe("wrk", ["-v"]);
   if (!wrkVersion?.includes("wrk")) {
     throw new Error("wrk not found on PATH (apt-get install -y wrk)");
   }
   const pinned = navigator.hardwareConcurrency >= 2 &&
-    (await succeeds("taskset", ["-c", "0", "true"])) !== null;
+    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const ctx: Context = {
     serverPin: pinned ? ["taskset", "-c", "0"] : [],
     loadPin: pinned ? ["taskset", "-c", "1"] : [],
