@@ -5,7 +5,10 @@
  */
 
 /** Runs `cmd args` and returns its trimmed stdout+stderr, or undefined if it cannot run. */
-export async function probe(cmd: string, args: string[]): Promise<string | undefined> {
+export async function probe(
+  cmd: string,
+  args: string[],
+): Promise<string | undefined> {
   try {
     const out = await new Deno.Command(cmd, {
       args,
@@ -18,3 +21,4 @@ export async function probe(cmd: string, args: string[]): Promise<string | undef
   } catch {
     return undefined;
   }
+}

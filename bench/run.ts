@@ -24,8 +24,6 @@ import { selectWorkloads } from "./workloads.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

@@ -28,8 +28,6 @@ import { probe } from "../probe_command.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
-}
-
 async function main(): Promise<void> {
   const opts = parseMemoryOptions(Deno.args);
   if (opts.help) {
