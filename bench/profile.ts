@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { prefill } from "./client.ts";
 import { makeEntries, makeMissKeys } from "./data.ts";
-import { pinnedServerArgv, startServer } from "./server_process.ts";
+import { startPinnedServer } from "./server_process.ts";
 import { runWrk, writeWrkData } from "./wrk.ts";
 import { WORKLOADS } from "./workloads.ts";
 import { parseDuration } from "./args.ts";
@@ -76,24 +76,20 @@ if (import.meta.main) {
   });
   const workload = WORKLOADS.find((w) => w.name === values.only);
   if (!workload) throw new Error(`Unknown workload "${values.only}"`);
-  const root = new URL("..", import.meta.url).pathname;
   const dir = Deno.makeTempDirSync({ prefix: "kv-profile-" });
   const entries = makeEntries();
   const dataFile = `${dir}/wrk-data.txt`;
   await writeWrkData(dataFile, entries, makeMissKeys());
-  const server = await startServer({
-    name: "server",
-    argv: pinnedServerArgv(["--cpu-prof", `--cpu-prof-dir=${dir}`]),
-    cwd: root,
-    env: {
-      LOG_LEVEL: "warn",
+  const server = await startPinnedServer(
+    {
       ...workload.env,
       ...(values["max-cache-bytes"]
         ? { MAX_CACHE_BYTES: values["max-cache-bytes"] }
         : {}),
       ...(values.store ? { CACHE_STORE: values.store } : {}),
     },
-  });
+    ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+  );
   if (workload.prefill) await prefill(server.url, entries);
   console.log(`profiling ${workload.name} for ${values.duration}...`);
   const load = await runWrk(

@@ -58,6 +58,22 @@ export function pinnedServerArgv(denoFlags: string[] = []): string[] {
   ];
 }
 
+/**
+ * Starts the kv-cache server from the repository root, pinned to core 0, with
+ * `LOG_LEVEL=warn` and `env`, and `denoFlags` before the entry point.
+ */
+export function startPinnedServer(
+  env: Record<string, string>,
+  denoFlags: string[] = [],
+): Promise<RunningServer> {
+  return startServer({
+    name: "server",
+    argv: pinnedServerArgv(denoFlags),
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { LOG_LEVEL: "warn", ...env },
+  });
+}
+
 /** Returns a TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad } from "./checked_client.ts";
-import { pinnedServerArgv, startServer } from "./server_process.ts";
+import { startPinnedServer } from "./server_process.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -22,15 +22,8 @@ if (import.meta.main) {
       "shutdown-timeout-ms": { type: "string", default: "10000" },
     },
   });
-  const root = new URL("..", import.meta.url).pathname;
-  const server = await startServer({
-    name: "server",
-    argv: pinnedServerArgv(),
-    cwd: root,
-    env: {
-      LOG_LEVEL: "warn",
-      SHUTDOWN_TIMEOUT_MS: values["shutdown-timeout-ms"]!,
-    },
+  const server = await startPinnedServer({
+    SHUTDOWN_TIMEOUT_MS: values["shutdown-timeout-ms"]!,
   });
   let signalledAt = 0;
   let exitedAt = 0;

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad, verifyKeys } from "./checked_client.ts";
-import { pinnedServerArgv, startServer } from "./server_process.ts";
+import { startPinnedServer } from "./server_process.ts";
 
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -33,17 +33,10 @@ if (import.meta.main) {
     },
   });
   const durationMs = parseDuration(values.duration!) * 1000;
-  const root = new URL("..", import.meta.url).pathname;
-  const server = await startServer({
-    name: "server",
-    argv: pinnedServerArgv(),
-    cwd: root,
-    env: {
-      LOG_LEVEL: "warn",
-      MAX_CACHE_BYTES: values["max-cache-bytes"]!,
-      SWEEP_INTERVAL_MS: "1000",
-      DEFAULT_TTL_SECONDS: "5",
-    },
+  const server = await startPinnedServer({
+    MAX_CACHE_BYTES: values["max-cache-bytes"]!,
+    SWEEP_INTERVAL_MS: "1000",
+    DEFAULT_TTL_SECONDS: "5",
   });
   console.log(
     `soak: ${values.duration} at ${values.connections} connections, ` +

@@ -117,7 +117,7 @@ export class Metrics {
     this.#series = routes.map(() => new RouteSeries());
   }
 
-  /** Index of `route` for {@linkcode Metrics.observeRequest}; throws if unknown. */
+  /** Index of `route` for {@linkcode Metrics.countRequest}; throws if unknown. */
   routeIndex(route: string): number {
     const index = this.#routes.indexOf(route);
     if (index < 0) throw new RangeError(`Unknown route label "${route}"`);

@@ -151,15 +151,12 @@ export class BodyReader {
     // A read is overdue once a whole timeout has passed since the tick
     // before it started: it gets between timeoutMs and timeoutMs + one tick.
     const ticks = Math.ceil(this.#timeoutMs / this.#tickMs);
+    // A failed read leaves the set (and wakes shutdown) through #end.
     for (const read of this.#active) {
       if (this.#tick - read.startTick > ticks) {
-        this.#active.delete(read);
         read.cancel?.();
         read.fail("timed-out");
       }
-    }
-    if (this.#active.size === 0) {
-      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }
