@@ -73,6 +73,17 @@ const INITIAL_BUCKETS = 1024;
 /** Most adjacent segments compacted together. */
 export const MAX_COMPACTION_WINDOW = 8;
 
+/**
+ * Bytes of old records a write lets the reclaim job in progress examine, per
+ * byte it writes. A job examines at most about three segments for each one it
+ * frees, so at this pace it finishes well before the free segments kept in
+ * reserve run out.
+ */
+export const RECLAIM_PACE = 4;
+
+/** Most free segments kept in reserve once the store is full. */
+export const MAX_RESERVED_SEGMENTS = 4;
+
 const NIL = 0;
 const DEAD = 0x80000000;
 // Header fields, as Uint32Array word offsets from the record start.
@@ -181,6 +192,22 @@ export class ArenaCache implements Cache {
   #order: number[] = [];
   #free: number[] = [];
   #head = -1;
+  /** Free segments a full store keeps ahead of need. */
+  readonly #reserve: number;
+  /** Segments of the reclaim job in progress, oldest first ([] when none). */
+  #job: number[] = [];
+  /** Whether the job evicts its one segment (else it compacts its run). */
+  #jobEvicts = false;
+  /** Position of the job's first segment in `#order`. */
+  #jobStart = 0;
+  /** The job's next record to examine: a segment of `#job`, and an offset. */
+  #jobSource = 0;
+  #jobOffset = 0;
+  /** Where a compaction copies the next record it keeps. */
+  #jobTarget = 0;
+  #jobTargetOffset = 0;
+  /** 1 for segments a compaction is rewriting; a sweep skips them. */
+  readonly #rewriting: Uint8Array;
   #scratch = new Uint8Array(1024);
   #foundPrevious = NIL;
   #sweepSegment = -1;
@@ -231,6 +258,11 @@ export class ArenaCache implements Cache {
     this.#used = new Int32Array(this.#maxSegments);
     this.#live = new Int32Array(this.#maxSegments);
     this.#generation = new Uint32Array(this.#maxSegments);
+    this.#rewriting = new Uint8Array(this.#maxSegments);
+    this.#reserve = Math.min(
+      MAX_RESERVED_SEGMENTS,
+      Math.max(1, this.#maxSegments >> 4),
+    );
   }
 
   /** {@inheritDoc Cache.get} */
@@ -296,6 +328,13 @@ export class ArenaCache implements Cache {
     this.#entries++;
     this.#counters.puts++;
     if (this.#entries > this.#levelBuckets + this.#split) this.#splitBucket();
+    if (
+      this.#job.length > 0 ||
+      (this.#free.length < this.#reserve &&
+        this.#segments.length === this.#maxSegments)
+    ) {
+      this.#reclaimStep(RECLAIM_PACE * size);
+    }
   }
 
   /** {@inheritDoc Cache.delete} */
@@ -327,7 +366,10 @@ export class ArenaCache implements Cache {
     }
     for (let examined = 0; examined < maxEntries; examined++) {
       let slot = this.#sweepSegment;
-      while (slot >= 0 && this.#sweepOffset >= this.#used[slot]) {
+      while (
+        slot >= 0 &&
+        (this.#sweepOffset >= this.#used[slot] || this.#rewriting[slot] === 1)
+      ) {
         const index = this.#order.indexOf(slot);
         slot = index >= 0 && index + 1 < this.#order.length
           ? this.#order[index + 1]
@@ -552,7 +594,8 @@ export class ArenaCache implements Cache {
       slot = this.#segments.length;
       this.#segments.push(this.#newSegment());
     } else {
-      this.#reclaim();
+      // Only when writes outran the paced reclaim: finish it now.
+      while (this.#free.length === 0) this.#reclaimStep(Infinity);
       slot = this.#free.pop()!;
     }
     this.#used[slot] = 0;
@@ -582,12 +625,31 @@ export class ArenaCache implements Cache {
     };
   }
 
+  // --- reclaiming space ------------------------------------------------------
+  //
+  // Once the budget is spent, space comes from a reclaim job: compacting a run
+  // of adjacent segments, or evicting the oldest one. Freeing a segment of
+  // tiny records unlinks some 6,500 of them, several milliseconds of work, so
+  // no single request does a whole job: each write advances the job in
+  // progress by `RECLAIM_PACE` times its own size, and the job finishes while
+  // the free segments held in reserve are still there. Between steps every
+  // record is either in its old place or in its new one, linked and findable.
+
+  /** Advances the reclaim job by `budget` bytes of records, starting one if none. */
+  #reclaimStep(budget: number): void {
+    if (this.#job.length === 0) this.#startJob();
+    const done = this.#jobEvicts
+      ? this.#evictRecords(budget)
+      : this.#compactRecords(budget);
+    if (done) this.#finishJob();
+  }
+
   /**
-   * Frees at least one segment: compacts the run of adjacent segments that
-   * frees segments most cheaply, if that copies at most one segment's worth
-   * of live records per segment freed; otherwise evicts the oldest segment.
+   * Picks the run of adjacent segments that frees segments most cheaply, if
+   * that copies at most one segment's worth of live records per segment
+   * freed; otherwise the oldest segment, to be evicted.
    */
-  #reclaim(): void {
+  #startJob(): void {
     const order = this.#order;
     const candidates = order.length - 1; // never the head
     const usable = this.#segmentBytes - this.#maxRecordBytes;
@@ -612,19 +674,29 @@ export class ArenaCache implements Cache {
         }
       }
     }
-    if (bestStart >= 0) this.#compact(bestStart, bestLength);
-    else this.#evictOldest();
+    this.#jobEvicts = bestStart < 0;
+    this.#jobStart = this.#jobEvicts ? 0 : bestStart;
+    this.#job = order.slice(
+      this.#jobStart,
+      this.#jobStart + (this.#jobEvicts ? 1 : bestLength),
+    );
+    this.#jobSource = 0;
+    this.#jobOffset = 0;
+    this.#jobTarget = 0;
+    this.#jobTargetOffset = 0;
+    if (!this.#jobEvicts) {
+      for (const slot of this.#job) this.#rewriting[slot] = 1;
+    }
   }
 
-  /** Drops the oldest segment and every live record in it. */
-  #evictOldest(): void {
-    const slot = this.#order.shift()!;
-    // A sweep pass on this segment continues on the next oldest.
-    if (this.#sweepSegment === slot) this.#startSweepAt(this.#order[0]);
-    const now = this.#clock.now();
+  /** Unlinks the live records of the oldest segment; true when all are gone. */
+  #evictRecords(budget: number): boolean {
+    const slot = this.#job[0];
     const words = this.#segments[slot].words;
     const end = this.#used[slot];
-    for (let offset = 0; offset < end;) {
+    const now = this.#clock.now();
+    let offset = this.#jobOffset;
+    while (offset < end && budget > 0) {
       const keyLength = words[(offset >>> 2) + KEY_LENGTH];
       const size = recordSize(
         keyLength & ~DEAD,
@@ -637,70 +709,94 @@ export class ArenaCache implements Cache {
         this.#remove(address, this.#findPrevious(address));
       }
       offset += size;
+      budget -= size;
     }
-    this.#releaseSegment(slot);
+    this.#jobOffset = offset;
+    return offset >= end;
   }
 
   /**
-   * Rewrites the live records of `length` adjacent segments, from position
-   * `start` in age order, into as few of those same segments as they need,
-   * in the same order, and frees the rest. Expired records are dropped.
+   * Copies the live records of the job's segments, in order, to the front of
+   * those same segments, dropping expired ones; true when all are examined.
+   * The copy never overtakes the reading, so it only overwrites records that
+   * were already moved or dead.
    */
-  #compact(start: number, length: number): void {
-    const window = this.#order.slice(start, start + length);
+  #compactRecords(budget: number): boolean {
+    const job = this.#job;
     const now = this.#clock.now();
-    let target = 0;
-    let targetOffset = 0;
-    for (const slot of window) {
-      const segment = this.#segments[slot];
-      const end = this.#used[slot];
-      for (let offset = 0; offset < end;) {
-        const words = offset >>> 2;
-        const keyLength = segment.words[words + KEY_LENGTH];
-        const size = recordSize(
-          keyLength & ~DEAD,
-          segment.words[words + VALUE_LENGTH],
-        );
-        if (!(keyLength & DEAD)) {
-          const address = this.#address(slot, offset);
-          const previous = this.#findPrevious(address);
-          if (this.#isExpired(address, now)) {
-            this.#remove(address, previous);
-            this.#counters.expiredBySweep++;
-          } else {
-            // Read before copying: the copy may overlap this header.
-            const hash = segment.words[words + HASH];
-            if (targetOffset + size > this.#segmentBytes) {
-              this.#used[window[target]] = targetOffset;
-              this.#live[window[target]] = targetOffset;
-              target++;
-              targetOffset = 0;
-            }
-            const to = window[target];
-            if (to === slot) {
-              segment.bytes.copyWithin(targetOffset, offset, offset + size);
-            } else {
-              this.#segments[to].bytes.set(
-                segment.bytes.subarray(offset, offset + size),
-                targetOffset,
-              );
-            }
-            this.#relink(previous, hash, this.#address(to, targetOffset));
-            targetOffset += size;
-          }
-        }
-        offset += size;
+    while (budget > 0 && this.#jobSource < job.length) {
+      const slot = job[this.#jobSource];
+      const offset = this.#jobOffset;
+      if (offset >= this.#used[slot]) {
+        this.#jobSource++;
+        this.#jobOffset = 0;
+        continue;
       }
+      const segment = this.#segments[slot];
+      const words = offset >>> 2;
+      const keyLength = segment.words[words + KEY_LENGTH];
+      const size = recordSize(
+        keyLength & ~DEAD,
+        segment.words[words + VALUE_LENGTH],
+      );
+      this.#jobOffset = offset + size;
+      budget -= size;
+      if (keyLength & DEAD) continue;
+      const address = this.#address(slot, offset);
+      const previous = this.#findPrevious(address);
+      if (this.#isExpired(address, now)) {
+        this.#remove(address, previous);
+        this.#counters.expiredBySweep++;
+        continue;
+      }
+      // Read before copying: the copy may overlap this header.
+      const hash = segment.words[words + HASH];
+      if (this.#jobTargetOffset + size > this.#segmentBytes) {
+        this.#used[job[this.#jobTarget]] = this.#jobTargetOffset;
+        this.#jobTarget++;
+        this.#jobTargetOffset = 0;
+      }
+      const to = job[this.#jobTarget];
+      const toOffset = this.#jobTargetOffset;
+      if (to === slot) {
+        segment.bytes.copyWithin(toOffset, offset, offset + size);
+      } else {
+        this.#segments[to].bytes.set(
+          segment.bytes.subarray(offset, offset + size),
+          toOffset,
+        );
+      }
+      this.#relink(previous, hash, this.#address(to, toOffset));
+      this.#live[slot] -= size;
+      this.#live[to] += size;
+      this.#jobTargetOffset = toOffset + size;
     }
-    this.#used[window[target]] = targetOffset;
-    this.#live[window[target]] = targetOffset;
-    const kept = targetOffset === 0 ? target : target + 1;
-    for (const slot of window) this.#generation[slot]++;
-    this.#order.splice(start + kept, length - kept);
-    for (const slot of window.slice(kept)) this.#releaseSegment(slot);
-    // A sweep pass inside the window goes over its rewritten records again.
-    if (window.includes(this.#sweepSegment)) {
-      this.#startSweepAt(this.#order[start]);
+    return this.#jobSource >= job.length;
+  }
+
+  /** Frees what the finished job emptied and puts the sweep back on track. */
+  #finishJob(): void {
+    const job = this.#job;
+    this.#job = [];
+    if (this.#jobEvicts) {
+      const slot = this.#order.shift()!;
+      // A sweep pass on this segment continues on the next oldest.
+      if (this.#sweepSegment === slot) this.#startSweepAt(this.#order[0]);
+      this.#releaseSegment(slot);
+      return;
+    }
+    const target = this.#jobTarget;
+    this.#used[job[target]] = this.#jobTargetOffset;
+    const kept = this.#jobTargetOffset === 0 ? target : target + 1;
+    for (const slot of job) {
+      this.#generation[slot]++;
+      this.#rewriting[slot] = 0;
+    }
+    this.#order.splice(this.#jobStart + kept, job.length - kept);
+    for (const slot of job.slice(kept)) this.#releaseSegment(slot);
+    // A sweep pass inside the run goes over its rewritten records again.
+    if (job.includes(this.#sweepSegment)) {
+      this.#startSweepAt(this.#order[this.#jobStart]);
     }
     this.#counters.compactions++;
   }

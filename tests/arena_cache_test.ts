@@ -262,3 +262,53 @@ Deno.test("a sweep pass survives the eviction of the segment it is on", () => {
   assert.ok(cache.stats().expiredBySweep > 0);
   assert.ok(expiring > 0);
 });
+
+Deno.test("eviction is spread over writes: no write evicts a whole segment", () => {
+  // 64 KiB segments hold about 1,800 of these records.
+  const { cache } = small({
+    maxBytes: 2 * 1024 * 1024,
+    segmentBytes: 64 * 1024,
+    maxKeySize: 8,
+    maxValueSize: 8,
+  });
+  let i = 0;
+  while (cache.stats().evicted === 0) cache.set((i++).toString(36), "v");
+  let mostAtOnce = 0;
+  for (const end = i + 200_000; i < end; i++) {
+    const before = cache.stats().evicted;
+    cache.set(i.toString(36), "v");
+    mostAtOnce = Math.max(mostAtOnce, cache.stats().evicted - before);
+  }
+  // A write of one record pays for unlinking a few old ones, never for a
+  // segment's worth (which it would if reclaiming waited for the last segment).
+  assert.ok(mostAtOnce <= 8, `${mostAtOnce} evicted by one write`);
+  assert.ok(cache.stats().evicted > 150_000);
+  assert.equal(cache.stats().entries + cache.stats().evicted, i);
+  assert.ok(cache.stats().estimatedBytes <= 2 * 1024 * 1024);
+});
+
+Deno.test("every key reads back its latest value while compaction is under way", () => {
+  const { cache } = small();
+  const latest = new Map<string, string>();
+  for (let i = 0; i < 20; i++) {
+    cache.set(`cold${i}`, `cold value ${i}`);
+    latest.set(`cold${i}`, `cold value ${i}`);
+  }
+  let compactionsSeen = 0;
+  for (let i = 0; i < 6000; i++) {
+    const key = `hot${i % 40}`;
+    const value = `${i}:`.padEnd(20 + (i % 45), "x");
+    if (i % 97 === 0) {
+      cache.delete(key);
+      latest.delete(key);
+    } else {
+      cache.set(key, value);
+      latest.set(key, value);
+    }
+    for (const [k, v] of latest) assert.equal(cache.get(k), v, `${k} at ${i}`);
+    compactionsSeen = cache.stats().compactions;
+  }
+  assert.ok(compactionsSeen > 10, `${compactionsSeen} compactions`);
+  assert.equal(cache.stats().evicted, 0);
+  assert.equal(cache.stats().entries, latest.size);
+});
