@@ -1,7 +1,8 @@
 /**
- * Entry point: configuration → cache → HTTP app → `Deno.serve`, plus the
- * periodic sweep and graceful shutdown on SIGINT/SIGTERM. Calls `Deno.serve`
- * itself so that it also works as a `deno compile` binary.
+ * Entry point: configuration → cache → HTTP app → server (Deno's HTTP stack
+ * with idle-connection timeouts, `routes/server.ts`), plus the periodic sweep
+ * and graceful shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
+ * also works as a `deno compile` binary.
  *
  * @module
  */
@@ -16,6 +17,8 @@ import { Metrics } from "./lib/metrics.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./routes/body.ts";
+import { errorResponse } from "./routes/responses.ts";
+import { serve } from "./routes/server.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
@@ -71,9 +74,19 @@ export async function main(): Promise<number> {
     logger,
   });
 
-  const server = Deno.serve({
+  const server = serve({
     hostname: config.host,
     port: config.port,
+    idleTimeoutMs: config.idleTimeoutMs,
+    onError(error) {
+      logger.error("request failed outside the app", { error: String(error) });
+      return errorResponse(500, "Internal server error.");
+    },
+    onAcceptError(error) {
+      logger.error("accepting a connection failed; retrying", {
+        error: String(error),
+      });
+    },
     onListen({ hostname, port }) {
       const address = `http://${
         hostname.includes(":") ? `[${hostname}]` : hostname
@@ -90,6 +103,7 @@ export async function main(): Promise<number> {
         sweepIntervalMs: config.sweepIntervalMs,
         notFoundStatus: config.notFoundStatus,
         bodyTimeoutMs: config.bodyTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
         auth: config.authToken ? "bearer token" : "none",
         metrics: config.metrics,
       });
@@ -100,6 +114,11 @@ export async function main(): Promise<number> {
       }
     },
   }, app.fetch);
+  if (config.idleTimeoutMs > 0 && !server.idleTimeouts) {
+    logger.warn(
+      `This Deno (${Deno.version.deno}) lacks the per-connection server kv-cache uses for IDLE_TIMEOUT_MS: idle and silent connections stay open. Put a proxy with timeouts in front, or run Deno 2.9.6.`,
+    );
+  }
   sweeper.start();
   if (metrics) loopLag.start();
 

@@ -39,6 +39,12 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Longest time a request body may take to arrive; 0 = none (`BODY_TIMEOUT_MS`). */
   bodyTimeoutMs: number;
+  /**
+   * Closes a connection on which no request starts for this long: silent
+   * clients, half-sent request heads, idle keep-alive; 0 = never
+   * (`IDLE_TIMEOUT_MS`).
+   */
+  idleTimeoutMs: number;
   /** Token required as `Authorization: Bearer …`, or "" for none (`AUTH_TOKEN`). */
   authToken: string;
   /** Whether `GET /metrics` and request metrics are on (`METRICS`). */
@@ -75,6 +81,7 @@ export const CONFIG_VARIABLES = [
   "LOG_LEVEL",
   "SHUTDOWN_TIMEOUT_MS",
   "BODY_TIMEOUT_MS",
+  "IDLE_TIMEOUT_MS",
   "AUTH_TOKEN",
   "METRICS",
 ] as const;
@@ -250,6 +257,7 @@ export function parseConfig(env: Env): Config {
       600_000,
     ),
     bodyTimeoutMs: readInteger(env, "BODY_TIMEOUT_MS", 10_000, 0, 600_000),
+    idleTimeoutMs: readInteger(env, "IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
     authToken: readAuthToken(env),
     metrics: readSwitch(env, "METRICS", true),
   };

@@ -22,6 +22,7 @@ Deno.test("defaults apply when nothing is set", () => {
     logLevel: "info",
     shutdownTimeoutMs: 10_000,
     bodyTimeoutMs: 10_000,
+    idleTimeoutMs: 30_000,
     authToken: "",
     metrics: true,
   });
@@ -46,6 +47,7 @@ Deno.test("valid values are read", () => {
     LOG_LEVEL: "DEBUG",
     SHUTDOWN_TIMEOUT_MS: "2000",
     BODY_TIMEOUT_MS: "0",
+    IDLE_TIMEOUT_MS: "0",
     AUTH_TOKEN: " s3cret-token-0123456789 ",
     METRICS: "off",
   });
@@ -63,6 +65,7 @@ Deno.test("valid values are read", () => {
     logLevel: "debug",
     shutdownTimeoutMs: 2000,
     bodyTimeoutMs: 0,
+    idleTimeoutMs: 0,
     authToken: "s3cret-token-0123456789",
     metrics: false,
   });
@@ -139,6 +142,11 @@ const INVALID: [string, string, string][] = [
     "BODY_TIMEOUT_MS",
     "ten",
     'Invalid BODY_TIMEOUT_MS "ten": expected a whole number from 0 to 600000.',
+  ],
+  [
+    "IDLE_TIMEOUT_MS",
+    "-1",
+    'Invalid IDLE_TIMEOUT_MS "-1": expected a whole number from 0 to 3600000.',
   ],
   [
     "AUTH_TOKEN",

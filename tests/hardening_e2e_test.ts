@@ -170,3 +170,86 @@ Deno.test("2,000 concurrent keep-alive connections are all served", async () => 
     assert.equal((await server.stop()).code, 0);
   }
 });
+
+/** Waits for the server to close `conn`; returns the ms waited, or Infinity. */
+async function closedAfter(conn: Deno.Conn, limitMs: number): Promise<number> {
+  const started = performance.now();
+  const buffer = new Uint8Array(4096);
+  const timer = setTimeout(() => conn.close(), limitMs);
+  try {
+    while ((await conn.read(buffer)) !== null) { /* discard */ }
+    return performance.now() - started;
+  } catch {
+    // Reset by the server also counts as closed, unless our timer fired.
+    const waited = performance.now() - started;
+    return waited >= limitMs ? Infinity : waited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("silent, half-sent and idle connections are closed after IDLE_TIMEOUT_MS; busy ones are not", async () => {
+  const server = await startServer({ env: { IDLE_TIMEOUT_MS: "500" } });
+  try {
+    const startup = server.logs.find((line) => "idleTimeoutMs" in line);
+    assert.equal(startup?.idleTimeoutMs, 500);
+    const silent = await connect(server.url);
+    const partial = await connect(server.url);
+    await partial.write(
+      encoder.encode("GET /get?key=a HTTP/1.1\r\nHost: x\r\n"),
+    );
+    const idle = await connect(server.url);
+    await idle.write(encoder.encode("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert.match(await readResponse(idle), /^HTTP\/1\.1 200 /);
+    // A body that takes longer than the idle timeout (but less than the body
+    // timeout): its request is in progress, so the connection stays.
+    const slowBody = await connect(server.url);
+    const body = '{"key":"slow","value":"body"}';
+    await slowBody.write(encoder.encode(
+      `POST /put HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n` +
+        body.slice(0, 10),
+    ));
+    const slowAnswer = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      await slowBody.write(encoder.encode(body.slice(10)));
+      return await readResponse(slowBody);
+    })();
+    // A client that sends a request every 150 ms keeps its connection.
+    const busy = await connect(server.url);
+    const busyRounds = (async () => {
+      for (let i = 0; i < 10; i++) {
+        await busy.write(encoder.encode(
+          "GET /get?key=absent HTTP/1.1\r\nHost: x\r\n\r\n",
+        ));
+        assert.match(
+          await readResponse(busy),
+          /^HTTP\/1\.1 404 /,
+          `round ${i}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
+
+    const [silentMs, partialMs, idleMs] = await Promise.all(
+      [silent, partial, idle].map((conn) => closedAfter(conn, 5000)),
+    );
+    for (
+      const [name, ms] of [["silent", silentMs], ["partial", partialMs], [
+        "idle",
+        idleMs,
+      ]] as const
+    ) {
+      assert.ok(ms >= 400 && ms < 2000, `${name} closed after ${ms} ms`);
+    }
+    assert.match(await slowAnswer, /^HTTP\/1\.1 200 /);
+    await busyRounds;
+    busy.close();
+    slowBody.close();
+    assert.equal(
+      (await (await fetch(`${server.url}/get?key=slow`)).json()).value,
+      "body",
+    );
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
