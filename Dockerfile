@@ -14,6 +14,8 @@
 # -e VARIABLE=value. Memory is sized for a 2 GB container holding the default
 # 1.5 GB cache; see the README ("Docker") for other sizes.
 
+# Pinned: idle-connection timeouts (routes/server.ts) use a Deno-internal
+# function; on a Deno without it the server falls back and warns at startup.
 ARG DENO_VERSION=2.9.6
 
 # ---------------------------------------------------------------------------
