@@ -18,7 +18,7 @@ import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./routes/body.ts";
 import { errorResponse } from "./routes/responses.ts";
-import { serve } from "./routes/server.ts";
+import { serve, type Server } from "./routes/server.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
@@ -58,6 +58,8 @@ export async function main(): Promise<number> {
     maxBytes: config.maxBodyBytes,
     timeoutMs: config.bodyTimeoutMs,
   });
+  // Read by /metrics at scrape time, once the server below exists.
+  let server: Server | undefined;
   const app = createApp({
     ...appOptionsFrom(config),
     cache,
@@ -69,12 +71,14 @@ export async function main(): Promise<number> {
         eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
         residentBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
+        openConnections: server?.connections ?? 0,
+        idleClosedConnections: server?.idleClosed ?? 0,
       };
     },
     logger,
   });
 
-  const server = serve({
+  server = serve({
     hostname: config.host,
     port: config.port,
     idleTimeoutMs: config.idleTimeoutMs,

@@ -49,6 +49,10 @@ export interface RuntimeGauges {
   residentBytes: number;
   /** Bytes of the V8 heap in use. */
   heapUsedBytes: number;
+  /** HTTP connections open now (0 when the server does not track them). */
+  openConnections: number;
+  /** Connections closed by the idle timeout since start. */
+  idleClosedConnections: number;
 }
 
 class RouteSeries {
@@ -260,6 +264,16 @@ export class Metrics {
       "kvcache_heap_used_bytes",
       "Bytes of the V8 heap in use.",
       runtime.heapUsedBytes,
+    );
+    gauge(
+      "kvcache_http_connections_open",
+      "HTTP connections open now.",
+      runtime.openConnections,
+    );
+    counter(
+      "kvcache_http_idle_connections_closed_total",
+      "Connections closed because no request started on them for IDLE_TIMEOUT_MS.",
+      runtime.idleClosedConnections,
     );
     gauge(
       "kvcache_uptime_seconds",

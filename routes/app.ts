@@ -98,6 +98,8 @@ export function createApp(options: AppOptions): Hono {
     eventLoopLagMaxMs: 0,
     residentBytes: 0,
     heapUsedBytes: 0,
+    openConnections: 0,
+    idleClosedConnections: 0,
   }));
   /** Methods each route answers, for the `Allow` header of a 405. */
   const routes: Record<string, string> = {

@@ -249,6 +249,11 @@ Deno.test("silent, half-sent and idle connections are closed after IDLE_TIMEOUT_
       (await (await fetch(`${server.url}/get?key=slow`)).json()).value,
       "body",
     );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const closed = /^kvcache_http_idle_connections_closed_total (\d+)$/m
+      .exec(metrics);
+    assert.ok(Number(closed?.[1]) >= 3, `idle closed: ${closed?.[1]}`);
+    assert.match(metrics, /^kvcache_http_connections_open \d+$/m);
   } finally {
     assert.equal((await server.stop()).code, 0);
   }

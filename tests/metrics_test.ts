@@ -30,6 +30,8 @@ Deno.test("/metrics scrapes cleanly and counts requests by route and status", as
       eventLoopLagMaxMs: 12,
       residentBytes: 1234,
       heapUsedBytes: 99,
+      openConnections: 7,
+      idleClosedConnections: 3,
     }),
   });
   // 3 × 16 GETs first: exactly 3 of them are timed.
@@ -96,6 +98,8 @@ Deno.test("/metrics scrapes cleanly and counts requests by route and status", as
   assert.equal(value("kvcache_puts_total"), 1);
   assert.equal(value("kvcache_event_loop_lag_max_seconds"), 0.012);
   assert.equal(value("kvcache_process_resident_memory_bytes"), 1234);
+  assert.equal(value("kvcache_http_connections_open"), 7);
+  assert.equal(value("kvcache_http_idle_connections_closed_total"), 3);
   assert.ok(value("kvcache_estimated_bytes") > 0);
   for (
     const name of [
@@ -119,6 +123,8 @@ Deno.test("sweep passes are summarised", () => {
       eventLoopLagMaxMs: 0,
       residentBytes: 0,
       heapUsedBytes: 0,
+      openConnections: 0,
+      idleClosedConnections: 0,
     }),
   );
   const sweep = families.get("kvcache_sweep_duration_seconds")!.metrics[0];
