@@ -59,7 +59,7 @@ export async function main(): Promise<number> {
     timeoutMs: config.bodyTimeoutMs,
   });
   // Read by /metrics at scrape time, once the server below exists.
-  let server: Server | undefined;
+  const serving: { server?: Server } = {};
   const app = createApp({
     ...appOptionsFrom(config),
     cache,
@@ -71,14 +71,14 @@ export async function main(): Promise<number> {
         eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
         residentBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
-        openConnections: server?.connections ?? 0,
-        idleClosedConnections: server?.idleClosed ?? 0,
+        openConnections: serving.server?.connections ?? 0,
+        idleClosedConnections: serving.server?.idleClosed ?? 0,
       };
     },
     logger,
   });
 
-  server = serve({
+  const server = serve({
     hostname: config.host,
     port: config.port,
     idleTimeoutMs: config.idleTimeoutMs,
@@ -118,6 +118,7 @@ export async function main(): Promise<number> {
       }
     },
   }, app.fetch);
+  serving.server = server;
   if (config.idleTimeoutMs > 0 && !server.idleTimeouts) {
     logger.warn(
       `This Deno (${Deno.version.deno}) lacks the per-connection server kv-cache uses for IDLE_TIMEOUT_MS: idle and silent connections stay open. Put a proxy with timeouts in front, or run Deno 2.9.6.`,
