@@ -69,6 +69,29 @@ export async function writeWrkData(
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
+/**
+ * wrk's arguments common to every harness: threads, connections, duration, a
+ * 5 s request timeout, the Lua `script` and the `url`, then `--` before the
+ * script's own arguments.
+ */
+export function wrkBaseArgs(
+  load: { threads: number; connections: number; durationSeconds: number },
+  script: string,
+  url: string,
+): string[] {
+  return [
+    `-t${load.threads}`,
+    `-c${load.connections}`,
+    `-d${load.durationSeconds}s`,
+    "--timeout",
+    "5s",
+    "-s",
+    script,
+    url,
+    "--",
+  ];
+}
+
 /** Returns the wrk argument list for one run against `url`. */
 export function wrkArgs(
   spec: LoadSpec,
@@ -77,15 +100,7 @@ export function wrkArgs(
   nonce: number,
 ): string[] {
   return [
-    `-t${spec.threads}`,
-    `-c${spec.connections}`,
-    `-d${spec.durationSeconds}s`,
-    "--timeout",
-    "5s",
-    "-s",
-    WRK_SCRIPT,
-    url,
-    "--",
+    ...wrkBaseArgs(spec, WRK_SCRIPT, url),
     dataFile,
     spec.mode,
     String(spec.getPercent),

@@ -6,7 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { type LoadResult, parseWrkOutput } from "../wrk.ts";
+import { type LoadResult, parseWrkOutput, wrkBaseArgs } from "../wrk.ts";
 import type { Shape } from "./shapes.ts";
 
 /** Absolute path of the Lua script. */
@@ -43,15 +43,7 @@ export interface MemoryLoadSpec {
 /** Returns wrk's argument list for `spec` against `url`. */
 export function memoryWrkArgs(spec: MemoryLoadSpec, url: string): string[] {
   return [
-    `-t${spec.threads}`,
-    `-c${spec.connections}`,
-    `-d${spec.durationSeconds}s`,
-    "--timeout",
-    "5s",
-    "-s",
-    MEMORY_LUA,
-    url,
-    "--",
+    ...wrkBaseArgs(spec, MEMORY_LUA, url),
     spec.valuesFile,
     spec.shape.keyScheme,
     spec.mode,
