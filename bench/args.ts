@@ -37,9 +37,17 @@ export interface Options {
   json: string;
   /** Output path of the SVG chart. */
   svg: string;
+  /** Load generator: "auto" (oha when capable, else wrk), "oha" or "wrk". */
+  loadGenerator: LoadGeneratorChoice;
   /** Show help and exit. */
   help: boolean;
 }
+
+/** Values of `--load-generator`. */
+export const LOAD_GENERATORS = ["auto", "oha", "wrk"] as const;
+
+/** A value of `--load-generator`. */
+export type LoadGeneratorChoice = typeof LOAD_GENERATORS[number];
 
 /** Usage text for `--help`. */
 export const USAGE = `Usage: deno task bench [options]
@@ -48,7 +56,10 @@ export const USAGE = `Usage: deno task bench [options]
   --rounds 2          rounds per server, alternating server / floor
   --only mix,fill     workloads to run (mix, read-heavy, fill, miss); repeatable
   --connections 100   open connections
-  --threads 0         wrk threads (0: 1 when pinned, else 2)
+  --threads 0         wrk threads (0: 1 when pinned, else 2); oha picks its own
+  --load-generator auto
+                      auto: oha when on PATH and capable (-Z, --urls-from-file,
+                      JSON output), else wrk; oha or wrk: that one or fail
   --entry main.ts     server entry file
   --floor-vs-floor    measure the floor against itself (harness check)
   --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
@@ -92,6 +103,7 @@ export function parseOptions(argv: string[]): Options {
       variant: { type: "string", multiple: true },
       json: { type: "string", default: "bench/results/latest.json" },
       svg: { type: "string", default: "bench/results/latest.svg" },
+      "load-generator": { type: "string", default: "auto" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -119,8 +131,22 @@ export function parseOptions(argv: string[]): Options {
     variant: checkAssignments("--variant", values.variant ?? []),
     json: values.json,
     svg: values.svg,
+    loadGenerator: loadGeneratorOf(values["load-generator"]),
     help: values.help,
   };
+}
+
+/** Checks a `--load-generator` value. */
+function loadGeneratorOf(text: string): LoadGeneratorChoice {
+  const found = LOAD_GENERATORS.find((g) => g === text);
+  if (!found) {
+    throw new Error(
+      `--load-generator must be one of ${
+        LOAD_GENERATORS.join(", ")
+      }, got "${text}"`,
+    );
+  }
+  return found;
 }
 
 /** Checks that every item is KEY=VALUE; returns them. */

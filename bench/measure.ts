@@ -35,6 +35,8 @@ export interface RunPlan {
   wrkDataFile: string;
   /** Command prefix pinning wrk to a core, or empty. */
   loadPrefix: string[];
+  /** Runs one load (oha); when absent, wrk runs with `wrkDataFile` and `loadPrefix`. */
+  runLoad?: (spec: LoadSpec, url: string) => Promise<LoadResult>;
   /** Cores the server and wrk are pinned to, or null when unpinned. */
   cores: { server: number; load: number } | null;
   /** Kernel clock ticks per second. */
@@ -122,24 +124,20 @@ export async function measure(plan: RunPlan): Promise<RunResult> {
       log(`${tag} prefilled ${plan.entries.length} keys`);
     }
     const spec: LoadSpec = { ...plan.load, ...workload.load };
+    const runLoad = plan.runLoad ??
+      ((s: LoadSpec, url: string) =>
+        runWrk(s, url, plan.wrkDataFile, plan.loadPrefix));
     if (plan.warmupSeconds > 0) {
-      await runWrk(
+      await runLoad(
         { ...spec, durationSeconds: plan.warmupSeconds },
         server.url,
-        plan.wrkDataFile,
-        plan.loadPrefix,
       );
     }
     const statsBefore = await readStats(server.url);
     const coresBefore = await readCoreTicks();
     const cpuBefore = await readCpuTicks(server.pid);
     log(`${tag} measuring ${spec.durationSeconds}s...`);
-    const wrk = await runWrk(
-      spec,
-      server.url,
-      plan.wrkDataFile,
-      plan.loadPrefix,
-    );
+    const wrk = await runLoad(spec, server.url);
     const cpuAfter = await readCpuTicks(server.pid);
     const coresAfter = await readCoreTicks();
     const statsDelta = diffStats(statsBefore, await readStats(server.url));

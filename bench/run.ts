@@ -1,6 +1,7 @@
 /**
  * Load test of the kv-cache server against the floor server (bare
- * `Deno.serve`), alternating the two, with wrk as the load generator.
+ * `Deno.serve`), alternating the two, with oha as the load generator when a
+ * capable one is on PATH, else wrk (`--load-generator` decides).
  * Writes a table to stdout, JSON results and an SVG chart.
  *
  * Run from the repository root: `deno task bench [--duration 5s --rounds 2 --only mix]`
@@ -17,6 +18,16 @@ import { clockTicksPerSecond } from "./procfs.ts";
 import { runsTable, summarize, summaryTable } from "./report.ts";
 import type { ServerSpec } from "./server_process.ts";
 import { renderSvg } from "./svg.ts";
+import {
+  chooseLoadGenerator,
+  fillNote,
+  makeOhaRunner,
+  ohaFillLines,
+  type OhaInputs,
+  probeOha,
+  splitConnections,
+  writeOhaInputs,
+} from "./oha.ts";
 import { probe } from "./probe_command.ts";
 import { writeWrkData } from "./wrk.ts";
 import { selectWorkloads } from "./workloads.ts";
@@ -42,15 +53,17 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   const workloads = selectWorkloads(opts.only);
 
-  const wrkVersion = await probe("wrk", ["-v"]);
-  if (!wrkVersion?.includes("wrk")) {
-    throw new Error("wrk not found on PATH (apt-get install -y wrk)");
-  }
-  if (await probe("oha", ["--version"]) !== undefined) {
-    log(
-      "note: oha found but not used: the workloads need per-request keys and " +
-        "bodies that only wrk's Lua scripts generate (see bench/README.md)",
-    );
+  const ohaCheck = await probeOha();
+  const generator = chooseLoadGenerator(
+    opts.loadGenerator,
+    ohaCheck,
+    await probe("wrk", ["-v"]),
+  );
+  log(`load generator: ${generator.name} (${generator.reason})`);
+  if (generator.name === "oha") {
+    for (const w of workloads.filter((w) => w.load.mode === "mix")) {
+      splitConnections(opts.connections, w.load.getPercent); // throws if < 2
+    }
   }
   const cores = navigator.hardwareConcurrency;
   const pinned = cores >= 2 &&
@@ -60,7 +73,7 @@ async function main(): Promise<void> {
   const threads = opts.threads || (pinned ? 1 : 2);
   log(
     pinned
-      ? "pinning: servers on core 0, wrk on core 1 (taskset)"
+      ? `pinning: servers on core 0, ${generator.name} on core 1 (taskset)`
       : `pinning: none (taskset unavailable or ${cores} core(s)); figures are noisier`,
   );
 
@@ -118,7 +131,18 @@ async function main(): Promise<void> {
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
-  await writeWrkData(wrkDataFile, entries, makeMissKeys());
+  let ohaInputs: OhaInputs | null = null;
+  if (generator.name === "oha") {
+    const fill = workloads.some((w) => w.load.mode === "fill");
+    ohaInputs = await writeOhaInputs(
+      RESULTS_DIR.replace(/\/$/, ""),
+      entries,
+      makeMissKeys(),
+      fill ? ohaFillLines(opts.durationSeconds + opts.warmupSeconds) : 0,
+    );
+  } else {
+    await writeWrkData(wrkDataFile, entries, makeMissKeys());
+  }
   const clockTicks = await clockTicksPerSecond();
   const startedAt = new Date().toISOString();
   const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
@@ -131,7 +155,10 @@ async function main(): Promise<void> {
         Math.ceil(
           workloads.length * opts.rounds * (variant ? 3 : 2) * perRun / 60,
         )
-      } min; ${opts.connections} connections, ${threads} wrk thread(s)` +
+      } min; ${opts.connections} connections, ` +
+      (generator.name === "wrk"
+        ? `${threads} wrk thread(s)`
+        : "oha (GET and PUT processes share the connections in mixes)") +
       (opts.floorVsFloor ? "; FLOOR VS FLOOR (harness check)" : ""),
   );
 
@@ -153,11 +180,19 @@ async function main(): Promise<void> {
           entries,
           wrkDataFile,
           loadPrefix: loadPin,
+          runLoad: ohaInputs
+            ? makeOhaRunner(ohaInputs, {
+              jsonArgs: ohaCheck.jsonArgs,
+              prefix: loadPin,
+            })
+            : undefined,
           cores: pinned ? { server: 0, load: 1 } : null,
           clockTicks,
           checkValues: spec !== floor && !opts.floorVsFloor,
           log,
         });
+        const note = fillNote(result.wrk);
+        if (note) log(`  ${note}`);
         // A variant is reported as its own workload, against the same floor.
         const variantName = `${workload.name} [${variantLabel}]`;
         if (spec === variant) result.workload = variantName;
@@ -172,9 +207,9 @@ async function main(): Promise<void> {
   const summaries = summarize(results);
   const subtitle =
     `${startedAt}, ${Deno.build.os} ${cores} cores, deno ${Deno.version.deno}, ` +
-    `${wrkVersion.split("\n")[0].split(" ").slice(0, 2).join(" ")}, ` +
+    `${generator.version.split(" ").slice(0, 2).join(" ")}, ` +
     `${opts.connections} conns, ${opts.durationSeconds}s x ${opts.rounds} rounds, ` +
-    (pinned ? "server core 0 / wrk core 1" : "unpinned") +
+    (pinned ? `server core 0 / ${generator.name} core 1` : "unpinned") +
     (opts.floorVsFloor ? ", FLOOR VS FLOOR" : "");
   console.log("\nAll runs:\n" + runsTable(results));
   console.log(
@@ -190,7 +225,7 @@ async function main(): Promise<void> {
   if (busiest > 5) {
     console.log(
       `\nWARNING: other processes used up to ${busiest.toFixed(0)}% of the ` +
-        "server's or wrk's core during a run; the figures are suspect " +
+        "server's or the load generator's core during a run; the figures are suspect " +
         "(columns others%)",
     );
   }
@@ -207,7 +242,14 @@ async function main(): Promise<void> {
         finishedAt: new Date().toISOString(),
         machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
         deno: Deno.version.deno,
-        loadGenerator: wrkVersion.split("\n")[0],
+        loadGenerator: generator.version,
+        loadGeneratorChoice: {
+          requested: opts.loadGenerator,
+          name: generator.name,
+          version: generator.version,
+          reason: generator.reason,
+          ohaCheck: ohaCheck.reason,
+        },
         pinning: pinned
           ? { server: "taskset -c 0", load: "taskset -c 1" }
           : null,
