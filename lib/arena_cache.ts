@@ -19,6 +19,7 @@ import {
   type Cache,
   CacheCounters,
   type CacheStats,
+  type JsonLiterals,
   type SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -137,6 +138,17 @@ function nextPowerOfTwo(n: number): number {
 
 function recordSize(keyLength: number, valueLength: number): number {
   return (RECORD_HEADER_BYTES + keyLength + valueLength + 7) & ~7;
+}
+
+/** Copies `length` bytes of `from` at `start` into `to` at `at`. */
+function copyBytes(
+  from: Uint8Array,
+  start: number,
+  length: number,
+  to: Uint8Array,
+  at: number,
+): void {
+  for (let i = 0; i < length; i++) to[at + i] = from[start + i];
 }
 
 function equalBytes(
@@ -289,16 +301,10 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
-    const ttlMs = ttlSeconds === undefined
-      ? this.#defaultTtlMs
-      : ttlSeconds * 1000;
     const valueJson = JSON.stringify(value);
-    const reserve = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
-      3 * valueJson.length;
-    let slot = this.#head;
-    if (slot < 0 || this.#used[slot] + reserve > this.#segmentBytes) {
-      slot = this.#openSegment();
-    }
+    const slot = this.#headWithRoom(
+      RECORD_HEADER_BYTES + jsonStringRoom(key.length) + 3 * valueJson.length,
+    );
     const segment = this.#segments[slot];
     const offset = this.#used[slot];
     const keyStart = offset + RECORD_HEADER_BYTES;
@@ -307,6 +313,60 @@ export class ArenaCache implements Cache {
       valueJson,
       segment.bytes.subarray(keyStart + keyLength),
     ).written;
+    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+  }
+
+  /** {@inheritDoc Cache.setJson} */
+  setJson(literals: JsonLiterals, ttlSeconds?: number): void {
+    const { bytes, keyStart: from, valueStart } = literals;
+    const keyLength = literals.keyEnd - from;
+    const valueLength = literals.valueEnd - valueStart;
+    const size = RECORD_HEADER_BYTES + keyLength + valueLength;
+    if (size > this.#maxRecordBytes) {
+      throw new RangeError(
+        `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}.`,
+      );
+    }
+    const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
+    const segment = this.#segments[slot];
+    const offset = this.#used[slot];
+    const keyStart = offset + RECORD_HEADER_BYTES;
+    copyBytes(bytes, from, keyLength, segment.bytes, keyStart);
+    copyBytes(
+      bytes,
+      valueStart,
+      valueLength,
+      segment.bytes,
+      keyStart + keyLength,
+    );
+    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+  }
+
+  /** The head segment if it has `room` bytes free, else a new head. */
+  #headWithRoom(room: number): number {
+    const slot = this.#head;
+    return slot < 0 || this.#used[slot] + room > this.#segmentBytes
+      ? this.#openSegment()
+      : slot;
+  }
+
+  /**
+   * Completes a record just written at the end of a segment: links it into
+   * the index in place of the key's previous record, sets its header and
+   * expiry, and advances the reclaim job.
+   */
+  #link(
+    slot: number,
+    offset: number,
+    keyLength: number,
+    valueLength: number,
+    ttlSeconds: number | undefined,
+  ): void {
+    const ttlMs = ttlSeconds === undefined
+      ? this.#defaultTtlMs
+      : ttlSeconds * 1000;
+    const segment = this.#segments[slot];
+    const keyStart = offset + RECORD_HEADER_BYTES;
     const hash = hashBytes(segment.bytes, keyStart, keyLength);
     const old = this.#find(hash, segment.bytes, keyStart, keyLength);
     if (old !== NIL) this.#remove(old, this.#foundPrevious);

@@ -9,6 +9,8 @@
 import { type Clock, systemClock } from "./clock.ts";
 import { estimateEntryBytes } from "./size.ts";
 
+const decoder = new TextDecoder();
+
 /** Counters and gauges describing a cache, as served by `GET /stats`. */
 export interface CacheStats {
   /** Entries currently stored, including expired ones not yet removed. */
@@ -108,6 +110,24 @@ export interface SweepResult {
 }
 
 /**
+ * A key and a value given as the UTF-8 bytes of their JSON string literals,
+ * exactly as `JSON.stringify` writes them, at two ranges of one buffer (e.g.
+ * a request body). Lets a store that keeps literals copy them as they are.
+ */
+export interface JsonLiterals {
+  /** The buffer holding both literals. */
+  bytes: Uint8Array;
+  /** Where the key's literal starts (its opening quote) and ends (exclusive). */
+  keyStart: number;
+  /** See `keyStart`. */
+  keyEnd: number;
+  /** Where the value's literal starts (its opening quote) and ends (exclusive). */
+  valueStart: number;
+  /** See `valueStart`. */
+  valueEnd: number;
+}
+
+/**
  * What the HTTP layer and the sweeper need from a cache. Any store that keeps
  * these semantics can replace {@linkcode MapCache} without touching routes.
  */
@@ -124,6 +144,12 @@ export interface Cache {
    * after `ttlSeconds` (the cache's default when omitted; 0 never expires).
    */
   set(key: string, value: string, ttlSeconds?: number): void;
+  /**
+   * Like {@linkcode Cache.set}, with the key and value given as their JSON
+   * string literals. The caller guarantees they are what `JSON.stringify`
+   * writes (`scanJsonString` checks that) and within the size limits.
+   */
+  setJson(literals: JsonLiterals, ttlSeconds?: number): void;
   /** Removes `key`; returns whether a live entry was removed. */
   delete(key: string): boolean;
   /**
@@ -264,6 +290,20 @@ export class MapCache implements Cache {
     this.#bytes += estimateEntryBytes(key, value);
     this.#counters.puts++;
     if (this.#evictionCursor !== null || this.#isOverLimit()) this.#evict();
+  }
+
+  /** {@inheritDoc Cache.setJson} */
+  setJson(literals: JsonLiterals, ttlSeconds?: number): void {
+    const { bytes } = literals;
+    this.set(
+      JSON.parse(decoder.decode(
+        bytes.subarray(literals.keyStart, literals.keyEnd),
+      )),
+      JSON.parse(decoder.decode(
+        bytes.subarray(literals.valueStart, literals.valueEnd),
+      )),
+      ttlSeconds,
+    );
   }
 
   /** {@inheritDoc Cache.delete} */

@@ -17,6 +17,7 @@ import {
 } from "../lib/metrics.ts";
 import { bearerToken } from "./auth.ts";
 import { type BodyFailure, BodyReader } from "./body.ts";
+import { canonicalPutLiterals } from "./put_body.ts";
 import {
   DELETE_OK_BODY,
   errorResponse,
@@ -76,6 +77,8 @@ export function appOptionsFrom(
   };
 }
 
+const decoder = new TextDecoder();
+
 /** Route labels used in metrics; "other" is unknown paths and errors. */
 export const ROUTE_LABELS = [
   "put",
@@ -118,26 +121,31 @@ export function createApp(options: AppOptions): Hono {
   ) as Record<typeof ROUTE_LABELS[number], number>;
 
   /** The answer to a PUT, once its body has been read. */
-  const putResponse = (text: string | BodyFailure): Response => {
-    if (text === "too-large") {
+  const putResponse = (bytes: Uint8Array | BodyFailure): Response => {
+    if (bytes === "too-large") {
       return errorResponse(
         413,
         `Request body is larger than ${maxBodyBytes} bytes.`,
       );
     }
-    if (text === "timed-out") {
+    if (bytes === "timed-out") {
       return errorResponse(
         408,
         `Request body did not arrive within ${options.bodyTimeoutMs} ms.`,
         { connection: "close" },
       );
     }
-    if (text === "unreadable") {
+    if (bytes === "unreadable") {
       return errorResponse(400, "Request body could not be read.");
+    }
+    const literals = canonicalPutLiterals(bytes, options);
+    if (literals !== undefined) {
+      cache.setJson(literals);
+      return jsonResponse(PUT_OK_BODY);
     }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(decoder.decode(bytes));
     } catch {
       return errorResponse(
         400,
@@ -191,8 +199,8 @@ export function createApp(options: AppOptions): Hono {
   // call site and Hono finds a single handler (no middleware composition).
   app.post("/put", async function putRoute(c) {
     const started = recorder.start();
-    const text = await bodyReader.read(c.req.raw);
-    return recorder.finish(route.put, putResponse(text), started);
+    const body = await bodyReader.read(c.req.raw);
+    return recorder.finish(route.put, putResponse(body), started);
   });
 
   app.get("/get", function getRoute(c) {

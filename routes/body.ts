@@ -1,5 +1,5 @@
 /**
- * Reading request bodies within a byte limit and a time limit: a declared
+ * Reading request bodies, as bytes, within a byte limit and a time limit: a declared
  * length over the limit is refused before anything is read, a body without
  * one (chunked) is read only until it passes the limit, and a body that stops
  * arriving is given up after the timeout.
@@ -27,12 +27,11 @@ interface ActiveRead {
   cancel?: () => void;
 }
 
-const decoder = new TextDecoder();
 const ignore = () => {};
 const unreadable = (): BodyFailure => "unreadable";
 
 /**
- * Reads request bodies as UTF-8 text. One watchdog timer, running while there
+ * Reads request bodies as bytes. One watchdog timer, running while there
  * is traffic, fails reads that have gone on too long; a read costs no timer
  * and no clock reading of its own. Also tells shutdown when no body is being
  * read.
@@ -72,23 +71,23 @@ export class BodyReader {
   }
 
   /** Reads `request`'s body, or says why it could not. */
-  async read(request: Request): Promise<string | BodyFailure> {
+  async read(request: Request): Promise<Uint8Array | BodyFailure> {
     const declared = request.headers.get("content-length");
     if (declared !== null && !(Number(declared) <= this.#maxBytes)) {
       return "too-large";
     }
     const read: ActiveRead = { startTick: this.#tick, fail: ignore };
-    let reading: Promise<string | BodyFailure>;
+    let reading: Promise<Uint8Array | BodyFailure>;
     if (declared !== null) {
       // A declared length bounds the read (the HTTP server enforces it), so
-      // the runtime's own text() can read it. Not touching `request.body`
-      // matters: in Deno 2.9 that getter builds a ReadableStream and text()
+      // the runtime's own bytes() can read it. Not touching `request.body`
+      // matters: in Deno 2.9 that getter builds a ReadableStream and bytes()
       // then reads through it, which made a PUT cost 5-8 us more.
-      reading = request.text();
+      reading = request.bytes();
     } else {
       // No length: chunked (read piecewise, up to the limit) or no body.
       const body = request.body;
-      if (body === null) return "";
+      if (body === null) return new Uint8Array(0);
       reading = this.#collect(body, read);
     }
     this.#begin(read);
@@ -96,7 +95,7 @@ export class BodyReader {
       if (this.#timeoutMs === 0) return await reading.catch(unreadable);
       // Settles with the body, or with "timed-out" when the watchdog calls
       // fail(); a read that loses may still settle later, unobserved.
-      return await new Promise<string | BodyFailure>((resolve) => {
+      return await new Promise<Uint8Array | BodyFailure>((resolve) => {
         read.fail = resolve;
         reading.then(resolve, () => resolve("unreadable"));
       });
@@ -108,7 +107,7 @@ export class BodyReader {
   async #collect(
     body: ReadableStream<Uint8Array>,
     read: ActiveRead,
-  ): Promise<string | BodyFailure> {
+  ): Promise<Uint8Array | BodyFailure> {
     const reader = body.getReader();
     read.cancel = () => reader.cancel().catch(ignore);
     const chunks: Uint8Array[] = [];
@@ -123,14 +122,14 @@ export class BodyReader {
       }
       chunks.push(value);
     }
-    if (chunks.length === 1) return decoder.decode(chunks[0]);
+    if (chunks.length === 1) return chunks[0];
     const bytes = new Uint8Array(total);
     let offset = 0;
     for (const chunk of chunks) {
       bytes.set(chunk, offset);
       offset += chunk.byteLength;
     }
-    return decoder.decode(bytes);
+    return bytes;
   }
 
   #begin(read: ActiveRead): void {

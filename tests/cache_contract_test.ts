@@ -70,6 +70,46 @@ for (const [store, make] of STORES) {
     assert.equal(cache.getJson("absent"), undefined);
   });
 
+  test("setJson stores what set would, given the literals", () => {
+    const { cache, clock } = setup();
+    const encoder = new TextEncoder();
+    const put = (key: string, value: string, ttl?: number) => {
+      const keyJson = JSON.stringify(key);
+      const body = encoder.encode(
+        `{"key":${keyJson},"value":${JSON.stringify(value)}}`,
+      );
+      const keyStart = 7;
+      const keyEnd = keyStart + encoder.encode(keyJson).length;
+      cache.setJson(
+        {
+          bytes: body,
+          keyStart,
+          keyEnd,
+          valueStart: keyEnd + 9,
+          valueEnd: body.length - 1,
+        },
+        ttl,
+      );
+    };
+    put("a", 'quote " tab \t \x0b');
+    put("b", "two");
+    put("b", "three"); // an overwrite
+    put("t", "short", 5);
+    assert.equal(cache.get("a"), 'quote " tab \t \x0b');
+    assert.equal(cache.getJson("a"), JSON.stringify('quote " tab \t \x0b'));
+    assert.equal(cache.get("b"), "three");
+    assert.equal(cache.stats().entries, 3);
+    assert.equal(cache.stats().puts, 4);
+    clock.advance(5_000);
+    assert.equal(cache.get("t"), undefined);
+    assert.equal(cache.get("a"), 'quote " tab \t \x0b');
+    // And set and setJson address the same entries.
+    cache.set("b", "four");
+    assert.equal(cache.stats().entries, 2);
+    put("a", "five");
+    assert.equal(cache.get("a"), "five");
+  });
+
   test("entries expire after the default TTL", () => {
     const { cache, clock } = setup();
     cache.set("k", "v");

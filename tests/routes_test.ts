@@ -124,6 +124,30 @@ Deno.test("values and keys round-trip exactly", async () => {
   }
 });
 
+Deno.test("any spelling of the same body stores the same value", async () => {
+  // JSON.stringify's own spelling takes the fast path; the others are parsed.
+  const { app, get } = setup();
+  const spellings = [
+    '{"key":"k","value":"A\\"\\u000b\\t"}',
+    '{"key":"k","value":"\\u0041\\"\\u000B\\t"}',
+    '{ "value" : "A\\"\\u000b\\u0009", "key" : "\\u006b" }',
+    '{"key":"k","value":"A\\"\\u000b\\t"}\n',
+  ];
+  for (const body of spellings) {
+    await app.request("/put", {
+      method: "POST",
+      body: '{"key":"k","value":"x"}',
+    });
+    const response = await app.request("/put", { method: "POST", body });
+    await expectJson(response, 200, PUT_OK);
+    await expectJson(
+      await get("k"),
+      200,
+      '{"status":"OK","key":"k","value":"A\\"\\u000b\\t"}',
+    );
+  }
+});
+
 Deno.test("query keys are percent-decoded, with + as a space", async () => {
   const { put, app } = setup();
   await put({ key: "a b&c=d%e+f", value: "v" });
