@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
-import { ArenaCache, type ArenaCacheOptions } from "../lib/arena_cache.ts";
+import {
+  ArenaCache,
+  type ArenaCacheOptions,
+  SEGMENT_CHUNK_BYTES,
+} from "../lib/arena_cache.ts";
 
 const SEGMENT = 4096;
 
@@ -311,4 +315,34 @@ Deno.test("every key reads back its latest value while compaction is under way",
   assert.ok(compactionsSeen > 10, `${compactionsSeen} compactions`);
   assert.equal(cache.stats().evicted, 0);
   assert.equal(cache.stats().entries, latest.size);
+});
+
+Deno.test("below its budget, a store of few keys written over and over stays small", () => {
+  // 64 MiB allowed; 200 keys of ~100-byte records, 20 MB written in all.
+  const { cache } = small({ maxBytes: 64 << 20 });
+  cache.set(key(0), "first");
+  const first = cache.stats().estimatedBytes; // one chunk of segments
+  for (let i = 0; i < 200_000; i++) {
+    cache.set(key(i % 200), `${i}:`.padEnd(64, "v"));
+    // It reuses a few dozen warm segments instead of growing to the budget.
+    assert.equal(cache.stats().estimatedBytes, first);
+  }
+  assert.equal(first, SEGMENT_CHUNK_BYTES + 4 * 1024);
+  const stats = cache.stats();
+  assert.ok(stats.compactions > 0);
+  assert.equal(stats.evicted, 0);
+  assert.equal(stats.entries, 200);
+  for (let k = 0; k < 200; k++) {
+    const last = 200_000 - 200 + k;
+    assert.equal(cache.get(key(k)), `${last}:`.padEnd(64, "v"));
+  }
+});
+
+Deno.test("below its budget, a store of live records grows instead of compacting", () => {
+  const { cache } = small({ maxBytes: 4 << 20 });
+  for (let i = 0; i < 20_000; i++) cache.set(key(i), "v".repeat(64));
+  const stats = cache.stats();
+  assert.equal(stats.compactions, 0);
+  assert.equal(stats.evicted, 0);
+  assert.equal(stats.entries, 20_000);
 });
