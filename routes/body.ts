@@ -21,14 +21,14 @@ export interface BodyReaderOptions {
 interface ActiveRead {
   /** Watchdog tick at which the read started. */
   startTick: number;
-  /** Ends the read with a failure. */
-  fail: (reason: BodyFailure) => void;
+  /** Ends the read with its result; only the first call counts. */
+  settle: (result: Uint8Array | BodyFailure) => void;
   /** Stops reading a chunked body. */
   cancel?: () => void;
 }
 
 const ignore = () => {};
-const unreadable = (): BodyFailure => "unreadable";
+const TOO_LARGE: Promise<BodyFailure> = Promise.resolve("too-large");
 
 /**
  * Reads request bodies as bytes. One watchdog timer, running while there
@@ -70,13 +70,16 @@ export class BodyReader {
     this.#watchdog = undefined;
   }
 
-  /** Reads `request`'s body, or says why it could not. */
-  async read(request: Request): Promise<Uint8Array | BodyFailure> {
+  /**
+   * Reads `request`'s body, or says why it could not. One promise per read,
+   * settled by the body, by a failure to read it, or by the watchdog.
+   */
+  read(request: Request): Promise<Uint8Array | BodyFailure> {
     const declared = request.headers.get("content-length");
     if (declared !== null && !(Number(declared) <= this.#maxBytes)) {
-      return "too-large";
+      return TOO_LARGE;
     }
-    const read: ActiveRead = { startTick: this.#tick, fail: ignore };
+    const read: ActiveRead = { startTick: this.#tick, settle: ignore };
     let reading: Promise<Uint8Array | BodyFailure>;
     if (declared !== null) {
       // A declared length bounds the read (the HTTP server enforces it), so
@@ -87,21 +90,17 @@ export class BodyReader {
     } else {
       // No length: chunked (read piecewise, up to the limit) or no body.
       const body = request.body;
-      if (body === null) return new Uint8Array(0);
+      if (body === null) return Promise.resolve(new Uint8Array(0));
       reading = this.#collect(body, read);
     }
-    this.#begin(read);
-    try {
-      if (this.#timeoutMs === 0) return await reading.catch(unreadable);
-      // Settles with the body, or with "timed-out" when the watchdog calls
-      // fail(); a read that loses may still settle later, unobserved.
-      return await new Promise<Uint8Array | BodyFailure>((resolve) => {
-        read.fail = resolve;
-        reading.then(resolve, () => resolve("unreadable"));
-      });
-    } finally {
-      this.#end(read);
-    }
+    return new Promise((resolve) => {
+      read.settle = (result) => {
+        // A read that lost to the watchdog may still settle, unobserved.
+        if (this.#end(read)) resolve(result);
+      };
+      this.#begin(read);
+      reading.then(read.settle, () => read.settle("unreadable"));
+    });
   }
 
   async #collect(
@@ -140,10 +139,13 @@ export class BodyReader {
     }
   }
 
-  #end(read: ActiveRead): void {
-    this.#active.delete(read);
-    if (this.#active.size > 0) return;
-    for (const resolve of this.#idle.splice(0)) resolve();
+  /** Ends `read`; false if it had already ended. */
+  #end(read: ActiveRead): boolean {
+    if (!this.#active.delete(read)) return false;
+    if (this.#active.size === 0 && this.#idle.length > 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+    return true;
   }
 
   /** Watchdog tick: fails overdue reads; stops itself after an idle second. */
@@ -161,7 +163,7 @@ export class BodyReader {
     for (const read of this.#active) {
       if (this.#tick - read.startTick > ticks) {
         read.cancel?.();
-        read.fail("timed-out");
+        read.settle("timed-out");
       }
     }
   }
