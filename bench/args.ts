@@ -24,6 +24,12 @@ export interface Options {
   entry: string;
   /** Run the floor server as the server under test too (harness self-check). */
   floorVsFloor: boolean;
+  /**
+   * Run the servers of a round at the same time on the servers' core, each
+   * with its own load generator and an equal share of the connections,
+   * instead of one after another.
+   */
+  together: boolean;
   /** MAX_CACHE_BYTES for the server under test, if set. */
   maxCacheBytes?: string;
   /** Extra environment for the server under test (KEY=VALUE). */
@@ -62,6 +68,9 @@ export const USAGE = `Usage: deno task bench [options]
                       JSON output), else wrk; oha or wrk: that one or fail
   --entry main.ts     server entry file
   --floor-vs-floor    measure the floor against itself (harness check)
+  --together          run server, variant and floor at the same time on the
+                      servers' core, the connections shared out equally:
+                      steadier ratios on a noisy machine (see bench/README.md)
   --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
   --env KEY=VALUE     more environment for the server under test; repeatable
   --variant KEY=VALUE also measure the server with this environment, in the
@@ -98,6 +107,7 @@ export function parseOptions(argv: string[]): Options {
       threads: { type: "string", default: "0" },
       entry: { type: "string", default: "main.ts" },
       "floor-vs-floor": { type: "boolean", default: false },
+      together: { type: "boolean", default: false },
       "max-cache-bytes": { type: "string" },
       env: { type: "string", multiple: true },
       variant: { type: "string", multiple: true },
@@ -126,6 +136,7 @@ export function parseOptions(argv: string[]): Options {
     threads: positiveInt(values.threads, "threads", 0),
     entry: values.entry,
     floorVsFloor: values["floor-vs-floor"],
+    together: values.together,
     maxCacheBytes: values["max-cache-bytes"],
     env: checkAssignments("--env", values.env ?? []),
     variant: checkAssignments("--variant", values.variant ?? []),

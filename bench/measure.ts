@@ -9,11 +9,16 @@ import { checkValues, diffStats, prefill, readStats } from "./client.ts";
 import type { Entry } from "./data.ts";
 import {
   type CoreTicks,
+  type CpuTicks,
   readCoreTicks,
   readCpuTicks,
   readRssBytes,
 } from "./procfs.ts";
-import { type ServerSpec, startServer } from "./server_process.ts";
+import {
+  type RunningServer,
+  type ServerSpec,
+  startServer,
+} from "./server_process.ts";
 import { type LoadResult, type LoadSpec, runWrk } from "./wrk.ts";
 import type { Workload } from "./workloads.ts";
 
@@ -109,116 +114,235 @@ export function missCounter(delta: Record<string, number>): number | null {
   return key === undefined ? null : delta[key];
 }
 
-/** Runs one workload on a fresh server and returns its figures. */
-export async function measure(plan: RunPlan): Promise<RunResult> {
+/** A server of one run, started, prefilled and warmed up. */
+interface PreparedRun {
+  plan: RunPlan;
+  tag: string;
+  server: RunningServer;
+  spec: LoadSpec;
+  runLoad: (spec: LoadSpec, url: string) => Promise<LoadResult>;
+}
+
+/** What is read just before a measured load. */
+interface Before {
+  stats: Record<string, number>;
+  cpu: CpuTicks;
+}
+
+/** Starts the plan's server, prefills it if the workload reads, warms it up. */
+async function prepare(plan: RunPlan): Promise<PreparedRun> {
   const { workload, log } = plan;
   const tag = `[${workload.name} ${plan.server.name} r${plan.round}]`;
   const server = await startServer({
     ...plan.server,
     env: { ...plan.server.env, ...workload.env },
   });
+  log(`${tag} started pid ${server.pid} on ${server.url}`);
+  const spec: LoadSpec = { ...plan.load, ...workload.load };
+  const runLoad = plan.runLoad ??
+    ((s: LoadSpec, url: string) =>
+      runWrk(s, url, plan.wrkDataFile, plan.loadPrefix));
+  const run = { plan, tag, server, spec, runLoad };
   try {
-    log(`${tag} started pid ${server.pid} on ${server.url}`);
     if (workload.prefill) {
       await prefill(server.url, plan.entries);
       log(`${tag} prefilled ${plan.entries.length} keys`);
     }
-    const spec: LoadSpec = { ...plan.load, ...workload.load };
-    const runLoad = plan.runLoad ??
-      ((s: LoadSpec, url: string) =>
-        runWrk(s, url, plan.wrkDataFile, plan.loadPrefix));
-    if (plan.warmupSeconds > 0) {
-      await runLoad(
-        { ...spec, durationSeconds: plan.warmupSeconds },
-        server.url,
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return run;
+}
+
+/** Warms a prepared server up (no figures kept). */
+async function warmUp(run: PreparedRun): Promise<void> {
+  if (run.plan.warmupSeconds <= 0) return;
+  await run.runLoad(
+    { ...run.spec, durationSeconds: run.plan.warmupSeconds },
+    run.server.url,
+  );
+}
+
+async function readBefore(run: PreparedRun): Promise<Before> {
+  return {
+    stats: await readStats(run.server.url),
+    cpu: await readCpuTicks(run.server.pid),
+  };
+}
+
+/**
+ * Reads a server's figures after its measured load and builds its result.
+ * `coreShare` is what the other servers and loads measured at the same time
+ * used of the two cores (zero when this run is alone), so that `others%`
+ * counts only processes outside the benchmark.
+ */
+async function finish(
+  run: PreparedRun,
+  before: Before,
+  wrk: LoadResult,
+  cpuAfter: CpuTicks,
+  cores: { before: Map<number, CoreTicks>; after: Map<number, CoreTicks> },
+  coreShare: { serverTicks: number; loadSeconds: number },
+): Promise<RunResult> {
+  const { plan, server } = run;
+  const workload = plan.workload;
+  const statsDelta = diffStats(before.stats, await readStats(server.url));
+  const rss = await readRssBytes(server.pid);
+  const valueProblems = workload.prefill && plan.checkValues
+    ? await checkValues(server.url, plan.entries.slice(0, 20))
+    : [];
+  const cpuBefore = before.cpu;
+  const coresBefore = cores.before;
+  const coresAfter = cores.after;
+  const log = plan.log;
+  const tag = run.tag;
+  const ticks = cpuAfter.utime + cpuAfter.stime -
+    (cpuBefore.utime + cpuBefore.stime);
+  const cpuSeconds = ticks / plan.clockTicks;
+  const p = wrk.latencyUs.percentiles;
+  const core = (n: number): CoreTicks => {
+    const a = coresAfter.get(n), b = coresBefore.get(n);
+    return a && b
+      ? { busy: a.busy - b.busy, total: a.total - b.total }
+      : { busy: NaN, total: NaN };
+  };
+  const percent = (part: number, whole: number) =>
+    whole > 0 ? (100 * part) / whole : NaN;
+  const serverCore = plan.cores ? core(plan.cores.server) : null;
+  const loadCore = plan.cores ? core(plan.cores.load) : null;
+  const result: RunResult = {
+    workload: workload.name,
+    server: plan.server.name,
+    round: plan.round,
+    rps: wrk.requests / (wrk.durationUs / 1e6),
+    latencyUs: {
+      p50: p["50"],
+      p90: p["90"],
+      p99: p["99"],
+      p999: p["99.9"],
+      max: wrk.latencyUs.max,
+      mean: wrk.latencyUs.mean,
+    },
+    errors: wrk.errors.connect + wrk.errors.read + wrk.errors.write +
+      wrk.errors.timeout,
+    non2xx: wrk.errors.status,
+    notFound: missCounter(statsDelta),
+    cpuUsPerRequest: wrk.requests > 0 ? cpuSeconds * 1e6 / wrk.requests : 0,
+    cpuSeconds,
+    serverCpuPercent: percent(cpuSeconds * 1e6, wrk.durationUs),
+    otherOnServerCorePercent: serverCore
+      ? Math.max(
+        0,
+        percent(
+          serverCore.busy - ticks - coreShare.serverTicks,
+          serverCore.total,
+        ),
+      )
+      : null,
+    loadCoreBusyPercent: loadCore
+      ? percent(loadCore.busy, loadCore.total)
+      : null,
+    wrkCpuPercent: percent(wrk.cpuSeconds * 1e6, wrk.durationUs),
+    otherOnLoadCorePercent: loadCore
+      ? Math.max(
+        0,
+        percent(
+          loadCore.busy -
+            (wrk.cpuSeconds + coreShare.loadSeconds) * plan.clockTicks,
+          loadCore.total,
+        ),
+      )
+      : null,
+    rssMiB: rss / 2 ** 20,
+    requests: wrk.requests,
+    sent: wrk.sent,
+    statsDelta,
+    valueProblems,
+    wrk,
+  };
+  log(
+    `${tag} ${Math.round(result.rps)} req/s, p99 ${result.latencyUs.p99} us, ` +
+      `${result.cpuUsPerRequest.toFixed(1)} CPU us/req, ` +
+      `server core ${result.serverCpuPercent.toFixed(0)}% busy` +
+      (result.otherOnServerCorePercent !== null
+        ? ` (+${result.otherOnServerCorePercent.toFixed(0)}% others), ` +
+          `wrk ${result.wrkCpuPercent.toFixed(0)}% ` +
+          `(+${result.otherOnLoadCorePercent?.toFixed(0)}% others)`
+        : "") +
+      (valueProblems.length
+        ? `, ${valueProblems.length} VALUES WRONG: ${valueProblems[0]}`
+        : ""),
+  );
+  return result;
+}
+
+/** Runs one workload on a fresh server and returns its figures. */
+export async function measure(plan: RunPlan): Promise<RunResult> {
+  const run = await prepare(plan);
+  try {
+    await warmUp(run);
+    const before = await readBefore(run);
+    const coresBefore = await readCoreTicks();
+    plan.log(`${run.tag} measuring ${run.spec.durationSeconds}s...`);
+    const wrk = await run.runLoad(run.spec, run.server.url);
+    const cpuAfter = await readCpuTicks(run.server.pid);
+    const coresAfter = await readCoreTicks();
+    return await finish(run, before, wrk, cpuAfter, {
+      before: coresBefore,
+      after: coresAfter,
+    }, { serverTicks: 0, loadSeconds: 0 });
+  } finally {
+    await run.server.stop();
+  }
+}
+
+/**
+ * Runs one workload on several fresh servers at the same time, all on the
+ * servers' core, each with its own load generator on the load core, and
+ * returns their figures in the order of `plans`. The servers share whatever
+ * the machine is doing at that moment, so their ratios move much less than
+ * those of runs one after another (see bench/README.md). Each server gets
+ * its plan's connections; the caller divides them.
+ */
+export async function measureTogether(plans: RunPlan[]): Promise<RunResult[]> {
+  const runs: PreparedRun[] = [];
+  try {
+    for (const plan of plans) runs.push(await prepare(plan));
+    await Promise.all(runs.map(warmUp));
+    const befores = await Promise.all(runs.map(readBefore));
+    const coresBefore = await readCoreTicks();
+    plans[0].log(
+      `${runs.map((r) => r.tag).join(" ")} measuring together ` +
+        `${runs[0].spec.durationSeconds}s...`,
+    );
+    const loads = await Promise.all(
+      runs.map((run) => run.runLoad(run.spec, run.server.url)),
+    );
+    const cpuAfter = await Promise.all(
+      runs.map((run) => readCpuTicks(run.server.pid)),
+    );
+    const coresAfter = await readCoreTicks();
+    const ticksOf = (i: number) =>
+      cpuAfter[i].utime + cpuAfter[i].stime -
+      (befores[i].cpu.utime + befores[i].cpu.stime);
+    const results: RunResult[] = [];
+    for (const [i, run] of runs.entries()) {
+      let serverTicks = 0, loadSeconds = 0;
+      for (let j = 0; j < runs.length; j++) {
+        if (j === i) continue;
+        serverTicks += ticksOf(j);
+        loadSeconds += loads[j].cpuSeconds;
+      }
+      results.push(
+        await finish(run, befores[i], loads[i], cpuAfter[i], {
+          before: coresBefore,
+          after: coresAfter,
+        }, { serverTicks, loadSeconds }),
       );
     }
-    const statsBefore = await readStats(server.url);
-    const coresBefore = await readCoreTicks();
-    const cpuBefore = await readCpuTicks(server.pid);
-    log(`${tag} measuring ${spec.durationSeconds}s...`);
-    const wrk = await runLoad(spec, server.url);
-    const cpuAfter = await readCpuTicks(server.pid);
-    const coresAfter = await readCoreTicks();
-    const statsDelta = diffStats(statsBefore, await readStats(server.url));
-    const rss = await readRssBytes(server.pid);
-    const valueProblems = workload.prefill && plan.checkValues
-      ? await checkValues(server.url, plan.entries.slice(0, 20))
-      : [];
-    const ticks = cpuAfter.utime + cpuAfter.stime -
-      (cpuBefore.utime + cpuBefore.stime);
-    const cpuSeconds = ticks / plan.clockTicks;
-    const p = wrk.latencyUs.percentiles;
-    const core = (n: number): CoreTicks => {
-      const a = coresAfter.get(n), b = coresBefore.get(n);
-      return a && b
-        ? { busy: a.busy - b.busy, total: a.total - b.total }
-        : { busy: NaN, total: NaN };
-    };
-    const percent = (part: number, whole: number) =>
-      whole > 0 ? (100 * part) / whole : NaN;
-    const serverCore = plan.cores ? core(plan.cores.server) : null;
-    const loadCore = plan.cores ? core(plan.cores.load) : null;
-    const result: RunResult = {
-      workload: workload.name,
-      server: plan.server.name,
-      round: plan.round,
-      rps: wrk.requests / (wrk.durationUs / 1e6),
-      latencyUs: {
-        p50: p["50"],
-        p90: p["90"],
-        p99: p["99"],
-        p999: p["99.9"],
-        max: wrk.latencyUs.max,
-        mean: wrk.latencyUs.mean,
-      },
-      errors: wrk.errors.connect + wrk.errors.read + wrk.errors.write +
-        wrk.errors.timeout,
-      non2xx: wrk.errors.status,
-      notFound: missCounter(statsDelta),
-      cpuUsPerRequest: wrk.requests > 0 ? cpuSeconds * 1e6 / wrk.requests : 0,
-      cpuSeconds,
-      serverCpuPercent: percent(cpuSeconds * 1e6, wrk.durationUs),
-      otherOnServerCorePercent: serverCore
-        ? Math.max(0, percent(serverCore.busy - ticks, serverCore.total))
-        : null,
-      loadCoreBusyPercent: loadCore
-        ? percent(loadCore.busy, loadCore.total)
-        : null,
-      wrkCpuPercent: percent(wrk.cpuSeconds * 1e6, wrk.durationUs),
-      otherOnLoadCorePercent: loadCore
-        ? Math.max(
-          0,
-          percent(
-            loadCore.busy - wrk.cpuSeconds * plan.clockTicks,
-            loadCore.total,
-          ),
-        )
-        : null,
-      rssMiB: rss / 2 ** 20,
-      requests: wrk.requests,
-      sent: wrk.sent,
-      statsDelta,
-      valueProblems,
-      wrk,
-    };
-    log(
-      `${tag} ${
-        Math.round(result.rps)
-      } req/s, p99 ${result.latencyUs.p99} us, ` +
-        `${result.cpuUsPerRequest.toFixed(1)} CPU us/req, ` +
-        `server core ${result.serverCpuPercent.toFixed(0)}% busy` +
-        (result.otherOnServerCorePercent !== null
-          ? ` (+${result.otherOnServerCorePercent.toFixed(0)}% others), ` +
-            `wrk ${result.wrkCpuPercent.toFixed(0)}% ` +
-            `(+${result.otherOnLoadCorePercent?.toFixed(0)}% others)`
-          : "") +
-        (valueProblems.length
-          ? `, ${valueProblems.length} VALUES WRONG: ${valueProblems[0]}`
-          : ""),
-    );
-    return result;
+    return results;
   } finally {
-    await server.stop();
+    await Promise.all(runs.map((run) => run.server.stop()));
   }
 }

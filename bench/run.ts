@@ -13,7 +13,12 @@
 import { fileURLToPath } from "node:url";
 import { envOf, parseOptions, USAGE } from "./args.ts";
 import { makeEntries, makeMissKeys, meanHitBodyLength } from "./data.ts";
-import { measure, type RunResult } from "./measure.ts";
+import {
+  measure,
+  measureTogether,
+  type RunPlan,
+  type RunResult,
+} from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
 import { runsTable, summarize, summaryTable } from "./report.ts";
 import type { ServerSpec } from "./server_process.ts";
@@ -42,6 +47,13 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Measures each plan in turn (server, variant, floor: A B A B ...). */
+async function sequentially(plans: RunPlan[]): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const plan of plans) results.push(await measure(plan));
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -153,7 +165,8 @@ async function main(): Promise<void> {
       `${opts.durationSeconds}s each (+${opts.warmupSeconds}s warm-up), ` +
       `~${
         Math.ceil(
-          workloads.length * opts.rounds * (variant ? 3 : 2) * perRun / 60,
+          workloads.length * opts.rounds *
+            (opts.together ? 1 : variant ? 3 : 2) * perRun / 60,
         )
       } min; ${opts.connections} connections, ` +
       (generator.name === "wrk"
@@ -166,31 +179,38 @@ async function main(): Promise<void> {
   for (const workload of workloads) {
     log(`== ${workload.name}: ${workload.description}`);
     for (let round = 1; round <= opts.rounds; round++) {
-      for (const spec of variant ? [server, variant, floor] : [server, floor]) {
-        const result = await measure({
-          server: spec,
-          workload,
-          round,
-          load: {
-            connections: opts.connections,
-            threads,
-            durationSeconds: opts.durationSeconds,
-          },
-          warmupSeconds: opts.warmupSeconds,
-          entries,
-          wrkDataFile,
-          loadPrefix: loadPin,
-          runLoad: ohaInputs
-            ? makeOhaRunner(ohaInputs, {
-              jsonArgs: ohaCheck.jsonArgs,
-              prefix: loadPin,
-            })
-            : undefined,
-          cores: pinned ? { server: 0, load: 1 } : null,
-          clockTicks,
-          checkValues: spec !== floor && !opts.floorVsFloor,
-          log,
-        });
+      const specs = variant ? [server, variant, floor] : [server, floor];
+      const planOf = (spec: ServerSpec): RunPlan => ({
+        server: spec,
+        workload,
+        round,
+        load: {
+          connections: opts.together
+            ? Math.max(1, Math.floor(opts.connections / specs.length))
+            : opts.connections,
+          threads,
+          durationSeconds: opts.durationSeconds,
+        },
+        warmupSeconds: opts.warmupSeconds,
+        entries,
+        wrkDataFile,
+        loadPrefix: loadPin,
+        runLoad: ohaInputs
+          ? makeOhaRunner(ohaInputs, {
+            jsonArgs: ohaCheck.jsonArgs,
+            prefix: loadPin,
+          })
+          : undefined,
+        cores: pinned ? { server: 0, load: 1 } : null,
+        clockTicks,
+        checkValues: spec !== floor && !opts.floorVsFloor,
+        log,
+      });
+      const roundResults = opts.together
+        ? await measureTogether(specs.map(planOf))
+        : await sequentially(specs.map(planOf));
+      for (const [i, result] of roundResults.entries()) {
+        const spec = specs[i];
         const note = fillNote(result.wrk);
         if (note) log(`  ${note}`);
         // A variant is reported as its own workload, against the same floor.
@@ -210,7 +230,8 @@ async function main(): Promise<void> {
     `${generator.version.split(" ").slice(0, 2).join(" ")}, ` +
     `${opts.connections} conns, ${opts.durationSeconds}s x ${opts.rounds} rounds, ` +
     (pinned ? `server core 0 / ${generator.name} core 1` : "unpinned") +
-    (opts.floorVsFloor ? ", FLOOR VS FLOOR" : "");
+    (opts.floorVsFloor ? ", FLOOR VS FLOOR" : "") +
+    (opts.together ? ", servers run together" : "");
   console.log("\nAll runs:\n" + runsTable(results));
   console.log(
     "\nMedians over rounds, server / floor (" + subtitle + "):\n" +
