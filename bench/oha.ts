@@ -14,6 +14,7 @@
  */
 
 import { type Entry, jsonEscape } from "./data.ts";
+import { probe, runToCompletion } from "./probe_command.ts";
 import { type LoadResult, type LoadSpec, parseTimes } from "./wrk.ts";
 
 // ---------------------------------------------------------------------------
@@ -111,34 +112,14 @@ export function checkOha(
   };
 }
 
-/** Runs `oha args` and returns its stdout+stderr, or undefined if it cannot run. */
-async function ohaOutput(
-  args: string[],
-  env?: Record<string, string>,
-): Promise<string | undefined> {
-  try {
-    const out = await new Deno.Command("oha", {
-      args,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) +
-      new TextDecoder().decode(out.stderr);
-    return out.success || text ? text.trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Probes the oha on PATH (`env` may set PATH) with `--version` and `--help`. */
 export async function probeOha(
   env?: Record<string, string>,
 ): Promise<OhaCheck> {
-  const version = await ohaOutput(["--version"], env);
+  const version = await probe("oha", ["--version"], env);
   const help = version === undefined
     ? undefined
-    : await ohaOutput(["--help"], env);
+    : await probe("oha", ["--help"], env);
   return checkOha(version, help);
 }
 
@@ -891,17 +872,7 @@ export function makeOhaRunner(
       `${inputs.dir}/oha-out-${i}-${p.kind}.tmp`
     );
     const argv = ohaCommand(processes, outFiles, options.prefix);
-    const out = await new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env: options.env,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    if (!out.success) {
-      const stderr = new TextDecoder().decode(out.stderr);
-      throw new Error(`oha failed (exit ${out.code}): ${stderr}\n${stdout}`);
-    }
+    const stdout = await runToCompletion("oha", argv, options.env);
     const parts: OhaPart[] = [];
     for (const [i, p] of processes.entries()) {
       const text = await Deno.readTextFile(outFiles[i]);

@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { type Entry, jsonEscape } from "./data.ts";
+import { runToCompletion } from "./probe_command.ts";
 
 /** Absolute path of the Lua script. */
 export const WRK_SCRIPT = fileURLToPath(
@@ -146,15 +147,6 @@ export async function runWrk(
     "wrk",
     ...wrkArgs(spec, url, dataFile, nonce),
   ];
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stderr);
-    throw new Error(`wrk failed (${out.code}): ${stderr}\n${stdout}`);
-  }
+  const stdout = await runToCompletion("wrk", argv);
   return parseWrkOutput(stdout);
 }
