@@ -101,3 +101,19 @@ export function meanHitBodyLength(entries: Entry[] = makeEntries()): number {
   for (const e of entries) total += hitBodyLength(e);
   return Math.round(total / entries.length);
 }
+
+/**
+ * A hit body of `length` bytes shaped like a real one, for servers that answer
+ * GETs without a store (the floor, the steps server's early steps).
+ * `length` defaults to `FLOOR_HIT_BODY_LENGTH`, which the harness passes so
+ * that such a server need not build the data set and grow its heap, else to
+ * the mean hit on the benchmark data.
+ */
+export function fixedHitBody(
+  length = Number(Deno.env.get("FLOOR_HIT_BODY_LENGTH") ?? "") ||
+    meanHitBodyLength(),
+): string {
+  const head = '{"status":"OK","key":"00000000-0000-4000-8000-000000000000"';
+  const shell = head + ',"value":""}';
+  return head + ',"value":"' + "v".repeat(length - shell.length) + '"}';
+}

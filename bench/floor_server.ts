@@ -13,7 +13,7 @@
  * @module
  */
 
-import { meanHitBodyLength, MISS_PREFIX } from "./data.ts";
+import { fixedHitBody, MISS_PREFIX } from "./data.ts";
 
 const port = Number(Deno.env.get("PORT") ?? "8080");
 const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
@@ -25,20 +25,7 @@ const PUT_BODY =
 const MISS_BODY = '{"status":"ERROR","message":"Key not found."}';
 const HEALTH_BODY = '{"status":"OK"}';
 
-/**
- * A hit body of the mean length a real hit has on the benchmark data
- * (`FLOOR_HIT_BODY_LENGTH`, which the harness passes so that the floor does
- * not build the data set itself and grow its heap; computed if unset).
- */
-function makeHitBody(): string {
-  const length = Number(Deno.env.get("FLOOR_HIT_BODY_LENGTH") ?? "") ||
-    meanHitBodyLength();
-  const head = '{"status":"OK","key":"00000000-0000-4000-8000-000000000000"';
-  const shell = head + ',"value":""}';
-  return head + ',"value":"' + "v".repeat(length - shell.length) + '"}';
-}
-
-const HIT_BODY = makeHitBody();
+const HIT_BODY = fixedHitBody();
 const counters = { gets: 0, misses: 0, puts: 0 };
 
 function json(body: string, status = 200): Response {

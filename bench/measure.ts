@@ -192,17 +192,12 @@ async function finish(
   const valueProblems = workload.prefill && plan.checkValues
     ? await checkValues(server.url, plan.entries.slice(0, 20))
     : [];
-  const cpuBefore = before.cpu;
-  const coresBefore = cores.before;
-  const coresAfter = cores.after;
-  const log = plan.log;
-  const tag = run.tag;
   const ticks = cpuAfter.utime + cpuAfter.stime -
-    (cpuBefore.utime + cpuBefore.stime);
+    (before.cpu.utime + before.cpu.stime);
   const cpuSeconds = ticks / plan.clockTicks;
   const p = wrk.latencyUs.percentiles;
   const core = (n: number): CoreTicks => {
-    const a = coresAfter.get(n), b = coresBefore.get(n);
+    const a = cores.after.get(n), b = cores.before.get(n);
     return a && b
       ? { busy: a.busy - b.busy, total: a.total - b.total }
       : { busy: NaN, total: NaN };
@@ -261,8 +256,10 @@ async function finish(
     valueProblems,
     wrk,
   };
-  log(
-    `${tag} ${Math.round(result.rps)} req/s, p99 ${result.latencyUs.p99} us, ` +
+  plan.log(
+    `${run.tag} ${
+      Math.round(result.rps)
+    } req/s, p99 ${result.latencyUs.p99} us, ` +
       `${result.cpuUsPerRequest.toFixed(1)} CPU us/req, ` +
       `server core ${result.serverCpuPercent.toFixed(0)}% busy` +
       (result.otherOnServerCorePercent !== null

@@ -31,7 +31,7 @@ import {
   PUT_OK_BODY,
 } from "../routes/responses.ts";
 import { checkQueryKey } from "../routes/validation.ts";
-import { meanHitBodyLength } from "./data.ts";
+import { fixedHitBody } from "./data.ts";
 
 const step = Number(Deno.env.get("STEP") ?? "3");
 if (![0, 1, 2, 3].includes(step)) {
@@ -41,11 +41,7 @@ const port = Number(Deno.env.get("PORT") ?? "8080");
 const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
 const LIMITS = { maxKeySize: 256, maxValueSize: 256, maxTtlSeconds: 86_400 };
 
-const length = Number(Deno.env.get("FLOOR_HIT_BODY_LENGTH") ?? "") ||
-  meanHitBodyLength();
-const head = '{"status":"OK","key":"00000000-0000-4000-8000-000000000000"';
-const FIXED_HIT = head + ',"value":"' +
-  "v".repeat(length - (head + ',"value":""}').length) + '"}';
+const FIXED_HIT = fixedHitBody();
 
 const reader = new BodyReader({ maxBytes: 16_384, timeoutMs: 10_000 });
 const cache = new ArenaCache({
