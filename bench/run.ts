@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   );
 
   const entryPath = `${ROOT}${opts.entry}`;
-  if (!opts.floorVsFloor && !(await exists(entryPath))) {
+  if (!opts.target && !opts.floorVsFloor && !(await exists(entryPath))) {
     throw new Error(
       `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
     );
@@ -141,6 +141,16 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: floorEnv,
   };
+  if (opts.target) {
+    // Running servers: loaded where they are, never started or stopped.
+    server.url = opts.target;
+    if (opts.baseline) floor.url = opts.baseline;
+    log(
+      `target mode: server = ${opts.target}, floor = ${
+        opts.baseline ?? "the floor server, started"
+      } (pin them with taskset -c 0 for the core figures)`,
+    );
+  }
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
