@@ -328,15 +328,29 @@ Deno.test({
       const nodeOf = await owners(cluster, keys);
       assert.equal(new Set(nodeOf).size, 3, "keys spread over all nodes");
       for (const [i, key] of keys.entries()) {
-        // The last spelling written wins; GET spellings: %-encoded and '+'.
-        const plus = encodeURIComponent(key).replaceAll("%20", "+");
-        const response = await fetch(`${cluster.url}/get?key=${plus}`);
-        assert.deepEqual(await response.json(), {
-          status: "OK",
-          key,
-          value: `reordered ${i}`,
-        });
-        assert.equal(await getValue(cluster.url, key), `reordered ${i}`);
+        // The last spelling written wins, whichever way the GET spells it.
+        const encoded = encodeURIComponent(key);
+        const queries = [
+          `key=${encoded}`,
+          `key=${encoded.replaceAll("%20", "+")}`,
+          `key=${encoded.replaceAll("%2F", "/").replaceAll("%22", '"')}`,
+          `k%65y=${encoded}`, // the name escaped too
+          `x=1&key=${encoded}&key=other`, // the first "key" counts
+        ];
+        for (const query of queries) {
+          const response = await fetch(`${cluster.url}/get?${query}`);
+          assert.deepEqual(await response.json(), {
+            status: "OK",
+            key,
+            value: `reordered ${i}`,
+          }, query);
+        }
+      }
+      // Escapes the node keeps as written: invalid UTF-8, '%' without hex.
+      for (let n = 0; n < 30; n++) {
+        await put(cluster.url, `%C3 ${n}%zz`, `kept ${n}`);
+        const response = await fetch(`${cluster.url}/get?key=%C3+${n}%zz`);
+        assert.equal((await response.json()).value, `kept ${n}`);
       }
     } finally {
       assert.equal(await cluster.stop(), undefined);

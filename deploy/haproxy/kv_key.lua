@@ -1,6 +1,7 @@
--- kv_key.lua: the HAProxy converter `lua.kv_json_key`, which returns the key of
--- a kv-cache PUT body (`{"key":K,"value":V}`) as the node reads it, so that
--- every spelling of a key hashes to the same node.
+-- kv_key.lua: two HAProxy converters that return a request's cache key as the
+-- kv-cache node reads it, so that every spelling of a key hashes to the same
+-- node: `lua.kv_json_key` on a PUT body (`{"key":K,"value":V}`) and
+-- `lua.kv_query_key` on the query string of GET, HEAD and DELETE.
 --
 -- HAProxy 2.6's `json_query` is not enough: it decodes `\u00e9` to the single
 -- byte 0xE9 (not UTF-8), fails on `\u20ac`, on surrogate pairs and on `\/`,
@@ -123,4 +124,66 @@ local function kv_json_key(body)
   return nil
 end
 
+-- Whether `s` is UTF-8 that decodeURIComponent accepts: shortest forms only,
+-- no surrogates, nothing past U+10FFFF.
+local function valid_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = byte(s, i)
+    local len, min
+    if c < 0x80 then len, min = 1, 0
+    elseif c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
+    elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
+    elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
+    else return false end
+    local cp = len == 1 and c or (c & (0x7F >> len))
+    for k = 1, len - 1 do
+      local b = byte(s, i + k)
+      if not b or b < 0x80 or b > 0xBF then return false end
+      cp = (cp << 6) | (b & 0x3F)
+    end
+    if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then
+      return false
+    end
+    i = i + len
+  end
+  return true
+end
+
+-- Decodes a query component as Hono does: '+' is a space, and each run of
+-- %XX escapes is decoded if it is valid UTF-8, else kept as written.
+local function query_decode(s)
+  s = s:gsub("%+", " ")
+  if not find(s, "%", 1, true) then return s end
+  local parts, n, i = {}, 0, 1
+  while true do
+    local run_start, run_end = find(s, "%%%x%x", i)
+    if not run_start then break end
+    while find(s, "^%%%x%x", run_end + 1) do run_end = run_end + 3 end
+    local run = sub(s, run_start, run_end)
+    local bytes = run:gsub("%%(%x%x)", function(hex)
+      return string.char(tonumber(hex, 16))
+    end)
+    n = n + 1; parts[n] = sub(s, i, run_start - 1)
+    n = n + 1; parts[n] = valid_utf8(bytes) and bytes or run
+    i = run_end + 1
+  end
+  n = n + 1; parts[n] = sub(s, i)
+  return table.concat(parts)
+end
+
+-- The decoded value of the first query parameter whose decoded name is
+-- "key" ("" when it has no '='), or nil when there is none.
+local function kv_query_key(query)
+  for param in (query .. "&"):gmatch("([^&]*)&") do
+    local equals = find(param, "=", 1, true)
+    local name = equals and sub(param, 1, equals - 1) or param
+    if name == "key" or query_decode(name) == "key" then
+      return equals and query_decode(sub(param, equals + 1)) or ""
+    end
+  end
+  return nil
+end
+
 core.register_converters("kv_json_key", kv_json_key)
+core.register_converters("kv_query_key", kv_query_key)
