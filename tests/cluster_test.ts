@@ -15,6 +15,8 @@ import {
   startNode,
 } from "../scripts/cluster.ts";
 import { configFromArgs, haproxyConfig } from "../scripts/haproxy_config.ts";
+import { parseOptions } from "../bench/args.ts";
+import { attachServer } from "../bench/target.ts";
 
 const HAPROXY = findOnPath("haproxy") ??
   (existsFile("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : undefined);
@@ -617,4 +619,51 @@ Deno.test("the generator refuses an empty node list and bad options", () => {
     () => configFromArgs(["--nodes", "a:1", "--colour", "red"]),
     /Unknown option "--colour"/,
   );
+});
+
+Deno.test("bench --target and --baseline take http URLs, not with --variant", () => {
+  const opts = parseOptions([
+    "--target",
+    "http://127.0.0.1:7171/",
+    "--baseline",
+    "http://127.0.0.1:7172",
+  ]);
+  assert.equal(opts.target, "http://127.0.0.1:7171");
+  assert.equal(opts.baseline, "http://127.0.0.1:7172");
+  assert.equal(parseOptions([]).target, undefined);
+  assert.throws(
+    () => parseOptions(["--baseline", "http://a:1"]),
+    /--baseline needs --target/,
+  );
+  assert.throws(
+    () => parseOptions(["--target", "ftp://a:1"]),
+    /--target takes an http:\/\/ URL, not "ftp:\/\/a:1"/,
+  );
+  assert.throws(
+    () => parseOptions(["--target", "http://a:1", "--variant", "METRICS=off"]),
+    /cannot go with --target/,
+  );
+});
+
+Deno.test({
+  name:
+    `the bench attaches to a running cluster and measures HAProxy's process${NO_HAPROXY}`,
+  ignore: !HAPROXY,
+  fn: async () => {
+    const cluster = await startTestCluster(1);
+    try {
+      const target = await attachServer("server", cluster.url);
+      assert.equal(target.pid, cluster.proxy.process.pid);
+      const node = await attachServer("floor", cluster.nodes[0].url);
+      assert.equal(node.pid, cluster.nodes[0].process.pid);
+      await target.stop(); // Leaves it running.
+      await put(cluster.url, "still", "served");
+    } finally {
+      await cluster.stop();
+    }
+    await assert.rejects(
+      attachServer("server", cluster.url),
+      /\/health does not answer/,
+    );
+  },
 });
