@@ -4,7 +4,8 @@
  * HEAD and DELETE; the `key` member of a PUT body, decoded by
  * `deploy/haproxy/kv_key.lua`) onto a consistent-hash ring of nodes.
  *
- * Run it to print a configuration:
+ * Run it to print a configuration (or with `--update-deploy` alone to
+ * rewrite deploy/haproxy/haproxy.cfg and the Kubernetes ConfigMap):
  *
  * ```sh
  * deno run --allow-read scripts/haproxy_config.ts --nodes kv1:7171,kv2:7171 \
@@ -51,6 +52,28 @@ export interface HaproxyConfigOptions {
   /** The command that produced this configuration, written in its header. */
   generatedBy?: string;
 }
+
+/** A %XX escape whose hex digits match `first` and `second` (regex classes). */
+const esc = (first: string, second = "[0-9A-Fa-f]") => `%${first}${second}`;
+const CONT = esc("[89ABab]");
+/** Escapes that decode to one UTF-8 character, as decodeURIComponent accepts. */
+const UTF8_ESCAPES = [
+  `${esc("0", "[1-9A-Fa-f]")}|${esc("[1-7]")}`,
+  `${esc("[Cc]", "[2-9A-Fa-f]")}${CONT}|${esc("[Dd]")}${CONT}`,
+  `${esc("[Ee]", "0")}${esc("[ABab]")}${CONT}`,
+  `${esc("[Ee]", "[1-9A-Ca-cEeFf]")}${CONT}${CONT}`,
+  `${esc("[Ee]", "[Dd]")}${esc("[89]")}${CONT}`,
+  `${esc("[Ff]", "0")}${esc("[9ABab]")}${CONT}${CONT}`,
+  `${esc("[Ff]", "[1-3]")}${CONT}${CONT}${CONT}`,
+  `${esc("[Ff]", "4")}${esc("8")}${CONT}${CONT}`,
+].join("|");
+/**
+ * A query string whose first parameter is `key`, with a value in which
+ * HAProxy's `urlp(key),url_dec(1)` gives what the node reads: no `;` (a
+ * separator to HAProxy), no `%00` (which url_dec keeps), and every escape
+ * part of a UTF-8 character (the node keeps other escapes as written).
+ */
+export const PLAIN_QUERY = `^key=(?:[^%&;]|${UTF8_ESCAPES})*(?:&|$)`;
 
 /** The proxy's answer for a status, worded like the node's error bodies. */
 function jsonError(status: number, message: string): string {
@@ -124,9 +147,17 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
       maxBodyBytes + 1
     } if { method POST }`,
     `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.body_size gt ${maxBodyBytes} }`,
-    "  # The key as the node decodes it: a query parameter, or the body's key.",
-    "  http-request set-var(txn.kv_key) query,lua.kv_query_key if !{ method POST }",
-    "  http-request set-var(txn.kv_key) req.body,lua.kv_json_key if { method POST }",
+    "  # The key as the node decodes it. Usual spellings are read natively;",
+    "  # the rest (JSON escapes, two key members, an escaped parameter name,",
+    "  # ';', %00, escapes that are not UTF-8) by kv_key.lua: exact, slower.",
+    "  acl kv_put method POST",
+    `  acl kv_plain_query query -m reg '${PLAIN_QUERY}'`,
+    "  acl kv_escaped_body req.body -m sub \\\\",
+    `  acl kv_two_keys req.body -m reg '"key"\\s*:[\\s\\S]*"key"\\s*:'`,
+    "  http-request set-var(txn.kv_key) urlp(key),url_dec(1) if !kv_put kv_plain_query",
+    "  http-request set-var(txn.kv_key) query,lua.kv_query_key if !kv_put !kv_plain_query",
+    "  http-request set-var(txn.kv_key) req.body,json_query('$.key') if kv_put !kv_escaped_body !kv_two_keys",
+    "  http-request set-var(txn.kv_key) req.body,lua.kv_json_key if kv_put !{ var(txn.kv_key) -m found }",
     jsonError(408, `Request did not arrive within ${bodyWaitMs} ms.`),
     jsonError(502, "The cache node gave an invalid answer."),
     jsonError(503, "No cache node is available."),
@@ -210,7 +241,70 @@ export function configFromArgs(args: string[]): string {
   });
 }
 
-if (import.meta.main) {
+const DEPLOY = new URL("../deploy/", import.meta.url);
+const LUA_IN_IMAGE = "/usr/local/etc/haproxy/kv_key.lua";
+/** Generator arguments of deploy/haproxy/haproxy.cfg (compose: kv1..kv3). */
+export const COMPOSE_ARGS = [
+  "--nodes",
+  "kv1:7171,kv2:7171,kv3:7171",
+  "--bind",
+  ":7171",
+  "--lua",
+  LUA_IN_IMAGE,
+  "--resolvers",
+];
+/** Generator arguments of the Kubernetes ConfigMap (StatefulSet kv-0..kv-2). */
+export const KUBERNETES_ARGS = [
+  "--nodes",
+  [0, 1, 2].map((i) => `kv-${i}.kv.default.svc.cluster.local:7171`).join(","),
+  "--bind",
+  ":7171",
+  "--lua",
+  LUA_IN_IMAGE,
+  "--resolvers",
+];
+
+/**
+ * Returns the Kubernetes manifest `manifest` with its ConfigMap's
+ * `haproxy.cfg` and `kv_key.lua` replaced by `cfg` and `lua`.
+ */
+export function withConfigMap(
+  manifest: string,
+  cfg: string,
+  lua: string,
+): string {
+  const indent = (text: string) =>
+    text.trimEnd().split("\n").map((line) => line ? `    ${line}` : "")
+      .join("\n") + "\n";
+  const start = manifest.indexOf("  haproxy.cfg: |\n");
+  const end = manifest.indexOf("---\n", start);
+  if (start < 0 || end < 0) {
+    throw new Error("The manifest has no ConfigMap with haproxy.cfg.");
+  }
+  return manifest.slice(0, start) + "  haproxy.cfg: |\n" + indent(cfg) +
+    "  kv_key.lua: |\n" + indent(lua) + manifest.slice(end);
+}
+
+/** The deploy files as the generator writes them: path (in deploy/) to text. */
+export function deployFiles(): Record<string, string> {
+  const lua = Deno.readTextFileSync(new URL("haproxy/kv_key.lua", DEPLOY));
+  const manifest = "kubernetes/kv-cache.yaml";
+  return {
+    "haproxy/haproxy.cfg": configFromArgs(COMPOSE_ARGS),
+    [manifest]: withConfigMap(
+      Deno.readTextFileSync(new URL(manifest, DEPLOY)),
+      configFromArgs(KUBERNETES_ARGS),
+      lua,
+    ),
+  };
+}
+
+if (import.meta.main && Deno.args[0] === "--update-deploy") {
+  for (const [path, text] of Object.entries(deployFiles())) {
+    Deno.writeTextFileSync(new URL(path, DEPLOY), text);
+    console.log(`wrote deploy/${path}`);
+  }
+} else if (import.meta.main) {
   try {
     await Deno.stdout.write(
       new TextEncoder().encode(configFromArgs(Deno.args)),
