@@ -14,7 +14,12 @@
  */
 
 import { MapCache } from "../lib/cache.ts";
-import { ConfigError, type Env, parseConfig } from "../lib/config.ts";
+import {
+  type Config,
+  ConfigError,
+  type Env,
+  parseConfig,
+} from "../lib/config.ts";
 import { bindingsEnv, edgeEnv, processEnv } from "../lib/edge_env.ts";
 import { createLogger } from "../lib/logger.ts";
 import { appOptionsFrom, createApp } from "./app.ts";
@@ -32,8 +37,13 @@ export interface EdgeWorker {
   fetch(request: Request, bindings?: unknown): Response | Promise<Response>;
 }
 
-/** Parses `env` with the edge defaults and the edge's fixed store. */
-function parseEdgeConfig(env: Env) {
+/**
+ * Parses `env` as the edge does: `MAX_CACHE_BYTES` defaults to
+ * {@linkcode EDGE_MAX_CACHE_BYTES} and the store is always the `Map` one.
+ *
+ * @throws {ConfigError} naming the first invalid variable.
+ */
+export function parseEdgeConfig(env: Env): Config {
   return parseConfig({
     MAX_CACHE_BYTES: String(EDGE_MAX_CACHE_BYTES),
     ...bindingsEnv(env),

@@ -11,12 +11,12 @@
  */
 
 import { Hono } from "hono";
-import { ConfigError, type Env, parseConfig } from "../lib/config.ts";
+import { ConfigError, type Env } from "../lib/config.ts";
 import { bindingsEnv } from "../lib/edge_env.ts";
 import { shardOf } from "../lib/shard_of.ts";
 import { bearerToken } from "./auth.ts";
 import { BodyReader } from "./body.ts";
-import type { EdgeWorker, FetchHandler } from "./edge_handler.ts";
+import { type EdgeWorker, parseEdgeConfig } from "./edge_handler.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
 
 /** The binding of the {@linkcode CacheShard} Durable Object namespace. */
@@ -33,10 +33,14 @@ export interface DurableObjectNamespaceLike {
   get(id: unknown): { fetch(request: Request): Promise<Response> };
 }
 
+/** The bindings the front Worker's app reads on every request. */
+export interface ShardBindings {
+  /** The Durable Object namespace of the shards. */
+  [SHARD_BINDING]: DurableObjectNamespaceLike;
+}
+
 /** Options for {@linkcode createShardRouter}. */
 export interface ShardRouterOptions {
-  /** The Durable Object namespace of the shards. */
-  namespace: DurableObjectNamespaceLike;
   /** Number of shards: objects `shard-0` to `shard-<shards - 1>`. */
   shards: number;
   /** Largest `PUT` body read to find its key, in bytes. */
@@ -87,27 +91,35 @@ function addStats(all: Record<string, unknown>[]): Record<string, unknown> {
   return total;
 }
 
-/** Creates the front Worker's app over the shards. */
-export function createShardRouter(options: ShardRouterOptions): Hono {
-  const { namespace, shards } = options;
-  const stubs = Array.from(
-    { length: shards },
-    (_, i) => namespace.get(namespace.idFromName(`shard-${i}`)),
-  );
+/**
+ * Creates the front Worker's app over the shards; call it with the request's
+ * bindings (`app.fetch(request, bindings)`). Workers ties a stub to the
+ * request that made it, so stubs are made per request, from those bindings.
+ */
+export function createShardRouter(
+  options: ShardRouterOptions,
+): Hono<{ Bindings: ShardBindings }> {
+  const { shards } = options;
+  const names = Array.from({ length: shards }, (_, i) => `shard-${i}`);
+  type Context = { env: ShardBindings };
+  const stub = (c: Context, index: number) => {
+    const namespace = c.env[SHARD_BINDING];
+    return namespace.get(namespace.idFromName(names[index]));
+  };
   const bodyReader = new BodyReader({
     maxBytes: options.maxBodyBytes,
     timeoutMs: 0, // a timeout needs a timer
   });
-  const forKey = (key: string | undefined) =>
-    stubs[key === undefined || shards === 1 ? 0 : shardOf(key, shards)];
+  const forKey = (c: Context, key: string | undefined) =>
+    stub(c, key === undefined || shards === 1 ? 0 : shardOf(key, shards));
 
-  const app = new Hono();
+  const app = new Hono<{ Bindings: ShardBindings }>();
   if (options.authToken) {
     app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
   }
 
   app.post("/put", async function putToShard(c) {
-    if (shards === 1) return await stubs[0].fetch(c.req.raw);
+    if (shards === 1) return await stub(c, 0).fetch(c.req.raw);
     const bytes = await bodyReader.read(c.req.raw);
     if (bytes === "too-large") {
       return errorResponse(
@@ -119,7 +131,7 @@ export function createShardRouter(options: ShardRouterOptions): Hono {
       return errorResponse(400, "Request body could not be read.");
     }
     const { url, method, headers } = c.req.raw;
-    return await forKey(putKey(bytes)).fetch(
+    return await forKey(c, putKey(bytes)).fetch(
       new Request(url, {
         method,
         headers,
@@ -128,12 +140,12 @@ export function createShardRouter(options: ShardRouterOptions): Hono {
     );
   });
 
-  app.all("/get", (c) => forKey(c.req.query("key")).fetch(c.req.raw));
-  app.all("/delete", (c) => forKey(c.req.query("key")).fetch(c.req.raw));
+  app.all("/get", (c) => forKey(c, c.req.query("key")).fetch(c.req.raw));
+  app.all("/delete", (c) => forKey(c, c.req.query("key")).fetch(c.req.raw));
 
   app.get("/stats", async function statsOfAllShards(c) {
-    const all = await Promise.all(stubs.map(async (stub) => {
-      const response = await stub.fetch(
+    const all = await Promise.all(names.map(async (_, index) => {
+      const response = await stub(c, index).fetch(
         new Request(c.req.url, { headers: c.req.raw.headers }),
       );
       return await response.json() as Record<string, unknown>;
@@ -142,7 +154,7 @@ export function createShardRouter(options: ShardRouterOptions): Hono {
     return jsonResponse(JSON.stringify(body));
   });
 
-  app.all("*", (c) => stubs[0].fetch(c.req.raw));
+  app.all("*", (c) => stub(c, 0).fetch(c.req.raw));
   return app;
 }
 
@@ -153,35 +165,32 @@ export function createShardRouter(options: ShardRouterOptions): Hono {
  * or missing binding answers 500 naming it (and is retried next time).
  */
 export function createShardedWorker(): EdgeWorker {
-  let handler: FetchHandler | undefined;
+  let app: Hono<{ Bindings: ShardBindings }> | undefined;
   return {
     fetch(request, bindings) {
-      if (handler === undefined) {
-        const namespace = (bindings as Record<string, unknown> | undefined)
-          ?.[SHARD_BINDING] as DurableObjectNamespaceLike | undefined;
-        if (typeof namespace?.idFromName !== "function") {
-          const message =
-            `Missing Durable Object binding ${SHARD_BINDING}: bind the class CacheShard to it (see deploy/cloudflare/wrangler-durable.toml).`;
-          console.error(`kv-cache: ${message}`);
-          return errorResponse(500, message);
-        }
+      const namespace = (bindings as Record<string, unknown> | undefined)
+        ?.[SHARD_BINDING] as DurableObjectNamespaceLike | undefined;
+      if (typeof namespace?.idFromName !== "function") {
+        const message =
+          `Missing Durable Object binding ${SHARD_BINDING}: bind the class CacheShard to it (see deploy/cloudflare/wrangler-durable.toml).`;
+        console.error(`kv-cache: ${message}`);
+        return errorResponse(500, message);
+      }
+      if (app === undefined) {
         try {
-          const env = bindingsEnv(bindings);
-          const config = parseConfig(env);
-          const app = createShardRouter({
-            namespace,
+          const config = parseEdgeConfig(bindingsEnv(bindings));
+          app = createShardRouter({
             shards: readShards(bindings as Env),
             maxBodyBytes: config.maxBodyBytes,
             authToken: config.authToken || undefined,
           });
-          handler = (request) => app.fetch(request);
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           console.error(`kv-cache: ${error.message}`);
           return errorResponse(500, error.message);
         }
       }
-      return handler(request);
+      return app.fetch(request, bindings as ShardBindings);
     },
   };
 }

@@ -22,6 +22,14 @@ export const INSTALL_HINT = "npm ci --prefix .ci/edge-runtimes";
 /** Configuration variables by name. */
 export type EdgeConfig = Record<string, string>;
 
+/** Options only workerd has. */
+export interface WorkerdOptions {
+  /** Workers running the same bundle, each with its own URL (default 1). */
+  workers?: number;
+  /** The bundle's Durable Object class to bind as `CACHE_SHARD`. */
+  durableClass?: string;
+}
+
 /** A runtime that can serve an edge bundle. */
 export interface EdgeRuntime {
   /** Short name: `deno`, `node`, `bun`, `edge-runtime`, `workerd`. */
@@ -32,10 +40,15 @@ export interface EdgeRuntime {
   missing?: string;
   /** How configuration reaches the bundle there. */
   configuredBy: "Worker bindings" | "process.env";
-  /** The command that serves `bundle` with `config`. */
-  command(bundle: string, config: EdgeConfig): Deno.CommandOptions & {
-    cmd: string;
-  };
+  /**
+   * The command that serves `bundle` with `config`; `workers` and
+   * `durableClass` are for workerd only (see edge_workerd_server.mjs).
+   */
+  command(
+    bundle: string,
+    config: EdgeConfig,
+    workerd?: WorkerdOptions,
+  ): Deno.CommandOptions & { cmd: string };
 }
 
 const support = (file: string) => new URL(file, import.meta.url).pathname;
@@ -157,13 +170,15 @@ export async function findEdgeRuntimes(): Promise<EdgeRuntime[]> {
         ? undefined
         : notInstalled("npm miniflare"),
       configuredBy: "Worker bindings",
-      command: (bundle, config) => ({
+      command: (bundle, config, workerd = {}) => ({
         cmd: "node",
         args: [
           support("./edge_workerd_server.mjs"),
           RUNTIMES_DIR,
           bundle,
           JSON.stringify(config),
+          workerd.durableClass ?? "",
+          String(workerd.workers ?? 1),
         ],
       }),
     },
@@ -174,15 +189,17 @@ export async function findEdgeRuntimes(): Promise<EdgeRuntime[]> {
 export interface EdgeServer {
   /** Base URL, e.g. `http://127.0.0.1:40123`, without a trailing slash. */
   url: string;
+  /** Every URL printed, for several workerd Workers; `url` is the first. */
+  urls: string[];
   /** Stops the server and waits for its process to end. */
   stop(): Promise<void>;
 }
 
-const URL_PATTERN = /https?:\/\/[^\s/]+/;
+const URL_PATTERN = /https?:\/\/[^\s/]+/g;
 
 /**
  * Starts `runtime` serving `bundle` with `config` and waits until it prints
- * its URL (the first one on stdout or stderr).
+ * its URLs (on stdout or stderr; as many as `workerd.workers`).
  *
  * @throws {Error} with the process's output when it exits first or takes
  * longer than 30 s.
@@ -191,8 +208,10 @@ export async function startEdgeServer(
   runtime: EdgeRuntime,
   bundle: string,
   config: EdgeConfig = {},
+  workerd: WorkerdOptions = {},
 ): Promise<EdgeServer> {
-  const { cmd, ...options } = runtime.command(bundle, config);
+  const { cmd, ...options } = runtime.command(bundle, config, workerd);
+  const expected = workerd.workers ?? 1;
   const child = new Deno.Command(cmd, {
     ...options,
     stdin: "null",
@@ -200,13 +219,15 @@ export async function startEdgeServer(
     stderr: "piped",
   }).spawn();
   let output = "";
-  let found: (url: string) => void;
-  const url = new Promise<string>((resolve) => found = resolve);
+  let found: (urls: string[]) => void;
+  const urls = new Promise<string[]>((resolve) => found = resolve);
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     for await (const text of stream.pipeThrough(new TextDecoderStream())) {
       output += text;
-      const match = URL_PATTERN.exec(output);
-      if (match) found(match[0].replace("localhost", "127.0.0.1"));
+      const matches = output.match(URL_PATTERN) ?? [];
+      if (matches.length >= expected) {
+        found(matches.map((url) => url.replace("localhost", "127.0.0.1")));
+      }
     }
   };
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
@@ -218,7 +239,7 @@ export async function startEdgeServer(
     }),
   ]);
   const first = await Promise.race([
-    url.then((href) => ({ href })),
+    urls.then((all) => ({ all })),
     failure.then((reason) => ({ reason })),
   ]);
   clearTimeout(timer);
@@ -233,5 +254,5 @@ export async function startEdgeServer(
     await stop();
     throw new Error(`${runtime.label} ${first.reason}:\n${output}`);
   }
-  return { url: first.href, stop };
+  return { url: first.all[0], urls: first.all, stop };
 }
