@@ -2,11 +2,12 @@
 // `edge-runtime`, the runtime of Vercel Edge Functions and `next dev`).
 // Usage: node edge_vercel_server.mjs RUNTIMES_DIR BUNDLE ENV_JSON
 // ENV_JSON becomes `process.env` inside the runtime, as Vercel sets it. The
-// runtime evaluates scripts, not ES modules, so the bundle's one closing
-// `export { x as default }` is turned into a variable, and a fetch listener
-// calls its `fetch(request)` as Vercel calls an edge function: with the
-// request and no bindings. Prints the server's URL on the first line of
-// stdout, then serves until SIGTERM or SIGINT.
+// runtime evaluates scripts, not ES modules, so the bundle's closing
+// `export { … }` is turned into an object, and a fetch listener calls its
+// default export as Vercel calls an edge function, with the request alone:
+// `default(request)` for a function, `default.fetch(request)` for
+// `{ fetch }`. Prints the server's URL on the first line of stdout, then
+// serves until SIGTERM or SIGINT.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
@@ -19,19 +20,26 @@ const { EdgeRuntime, runServer } = await import(
 );
 
 const moduleCode = readFileSync(bundle, "utf8");
-const closingExport = /\bexport\s*\{\s*([\w$]+)\s+as\s+default\s*\};?\s*$/;
-if (!closingExport.test(moduleCode)) {
-  console.error(`${bundle} does not end with "export { x as default }"`);
+const closingExport = /\bexport\s*\{([^}]*)\};?\s*$/;
+const exports = closingExport.exec(moduleCode);
+if (exports === null) {
+  console.error(`${bundle} does not end with "export { … }"`);
   process.exit(2);
 }
-const initialCode = moduleCode.replace(
-  closingExport,
-  `const kvCacheDefault = $1;
+const fields = exports[1].split(",").map((item) => item.trim()).filter(Boolean)
+  .map((item) => {
+    const [local, exported = local] = item.split(/\s+as\s+/);
+    return `${JSON.stringify(exported)}: ${local}`;
+  });
+const initialCode = `${moduleCode.slice(0, exports.index)}
+const kvCacheModule = { ${fields.join(", ")} };
 addEventListener("fetch", (event) => {
-  event.respondWith(kvCacheDefault.fetch(event.request));
+  const entry = kvCacheModule.default;
+  event.respondWith(
+    typeof entry === "function" ? entry(event.request) : entry.fetch(event.request),
+  );
 });
-`,
-);
+`;
 const env = JSON.parse(envJson);
 const runtime = new EdgeRuntime({
   initialCode,
