@@ -69,7 +69,11 @@ export class EdgeBundles {
 
   constructor() {
     globalThis.addEventListener("unload", () => {
-      Deno.removeSync(this.#dir, { recursive: true });
+      try {
+        Deno.removeSync(this.#dir, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
     });
   }
 
