@@ -7,9 +7,8 @@
  * @module
  */
 
-import { ArenaCache } from "./lib/arena_cache.ts";
-import { type Cache, MapCache } from "./lib/cache.ts";
-import { ConfigError, parseConfig } from "./lib/config.ts";
+import { ConfigError, describeConfig, parseConfig } from "./lib/config.ts";
+import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
@@ -34,17 +33,7 @@ export async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const cache: Cache = config.cacheStore === "arena"
-    ? new ArenaCache({
-      maxBytes: config.maxCacheBytes,
-      defaultTtlSeconds: config.defaultTtlSeconds,
-      maxKeySize: config.maxKeySize,
-      maxValueSize: config.maxValueSize,
-    })
-    : new MapCache({
-      maxBytes: config.maxCacheBytes,
-      defaultTtlSeconds: config.defaultTtlSeconds,
-    });
+  const cache = createCache(config);
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
   const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
@@ -96,20 +85,9 @@ export async function main(): Promise<number> {
         hostname.includes(":") ? `[${hostname}]` : hostname
       }:${port}`;
       logger.info(`kv-cache listening on ${address}`, {
+        ...describeConfig(config),
         address,
         port,
-        maxKeySize: config.maxKeySize,
-        maxValueSize: config.maxValueSize,
-        maxBodyBytes: config.maxBodyBytes,
-        maxCacheBytes: config.maxCacheBytes,
-        cacheStore: config.cacheStore,
-        defaultTtlSeconds: config.defaultTtlSeconds,
-        sweepIntervalMs: config.sweepIntervalMs,
-        notFoundStatus: config.notFoundStatus,
-        bodyTimeoutMs: config.bodyTimeoutMs,
-        idleTimeoutMs: config.idleTimeoutMs,
-        auth: config.authToken ? "bearer token" : "none",
-        metrics: config.metrics,
       });
       if (!config.authToken && !isLoopback(hostname)) {
         logger.warn(
