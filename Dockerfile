@@ -14,7 +14,7 @@
 # -e VARIABLE=value. Memory is sized for a 2 GB container holding the default
 # 1.5 GB cache; see the README ("Docker") for other sizes.
 
-# Pinned: idle-connection timeouts (routes/server.ts) use a Deno-internal
+# Pinned: idle-connection timeouts (server/serve.ts) use a Deno-internal
 # function; on a Deno without it the server falls back and warns at startup.
 ARG DENO_VERSION=2.9.6
 
@@ -25,6 +25,7 @@ WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY lib/ lib/
 COPY routes/ routes/
+COPY server/ server/
 COPY scripts/compile.ts scripts/
 RUN mkdir -p /out && deno run --allow-run --allow-read \
       scripts/compile.ts --heap-mb=448 --output=/out/kv-cache
@@ -47,6 +48,7 @@ WORKDIR /app
 COPY deno.json deno.lock main.ts ./
 COPY lib/ lib/
 COPY routes/ routes/
+COPY server/ server/
 COPY scripts/healthcheck.ts scripts/
 USER deno
 # Fetch and cache the npm dependencies now, as the deno user who owns

@@ -1,6 +1,6 @@
 /**
  * Entry point: configuration → cache → HTTP app → server (Deno's HTTP stack
- * with idle-connection timeouts, `routes/server.ts`), plus the periodic sweep
+ * with idle-connection timeouts, `server/serve.ts`), plus the periodic sweep
  * and graceful shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
  * also works as a `deno compile` binary.
  *
@@ -12,12 +12,12 @@ import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
-import { Metrics } from "./lib/metrics.ts";
+import { Metrics } from "./routes/metrics.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
-import { BodyReader } from "./routes/body.ts";
+import { BodyReader } from "./server/body_reader.ts";
 import { errorResponse } from "./routes/responses.ts";
-import { serve, type Server } from "./routes/server.ts";
+import { serve, type Server } from "./server/serve.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {

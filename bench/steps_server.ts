@@ -22,7 +22,7 @@
 
 import { Hono } from "hono";
 import { createCache } from "../lib/create_cache.ts";
-import { BodyReader } from "../routes/body.ts";
+import { BodyReader } from "../server/body_reader.ts";
 import { canonicalPutLiterals } from "../routes/put_body.ts";
 import {
   hitBody,
