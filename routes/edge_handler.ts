@@ -3,7 +3,7 @@
  * runtimes, for embedding (`createEdgeHandler`) and for the bundles' default
  * export (`createEdgeWorker`).
  *
- * The store is the plain `Map` one ({@linkcode MapCache}), whose garbage
+ * The store is the plain `Map` one (`lib/map_cache.ts`), whose garbage
  * collection pauses stay short at this size. The import graph uses no
  * Deno-only API and no timers: there is no sweeper, so expired entries are
  * removed when a read or delete comes across them or when eviction reaches
@@ -13,13 +13,14 @@
  * @module
  */
 
-import { MapCache } from "../lib/cache.ts";
+import type { Clock } from "../lib/clock.ts";
 import {
   type Config,
   ConfigError,
   type Env,
   parseConfig,
 } from "../lib/config.ts";
+import { createCache } from "../lib/create_cache.ts";
 import { bindingsEnv, edgeEnv, processEnv } from "../lib/edge_env.ts";
 import { createLogger } from "../lib/logger.ts";
 import { appOptionsFrom, createApp } from "./app.ts";
@@ -54,19 +55,20 @@ export function parseEdgeConfig(env: Env): Config {
 /**
  * Creates a kv-cache handler with its own empty cache, configured from `env`
  * (the same variables as the server; `MAX_CACHE_BYTES` defaults to
- * {@linkcode EDGE_MAX_CACHE_BYTES}; the store is always {@linkcode MapCache},
+ * {@linkcode EDGE_MAX_CACHE_BYTES}; the store is always the `Map` one,
  * whatever `CACHE_STORE` says; `AUTH_TOKEN` is honoured; `PORT`, `HOST`,
  * `SWEEP_INTERVAL_MS`, `SHUTDOWN_TIMEOUT_MS`, `BODY_TIMEOUT_MS` and `METRICS`
- * are validated but unused: they need a server or timers).
+ * are validated but unused: they need a server or timers). Expiry is
+ * decided on `clock` (the system clock by default).
  *
  * @throws {ConfigError} naming the first invalid variable.
  */
-export function createEdgeHandler(env: Env = {}): FetchHandler {
+export function createEdgeHandler(
+  env: Env = {},
+  clock?: Clock,
+): FetchHandler {
   const config = parseEdgeConfig(env);
-  const cache = new MapCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-  });
+  const cache = createCache(config, clock);
   const app = createApp({
     ...appOptionsFrom(config),
     bodyTimeoutMs: 0, // a timeout needs a timer

@@ -15,7 +15,7 @@ import { ConfigError, type Env } from "../lib/config.ts";
 import { bindingsEnv } from "../lib/edge_env.ts";
 import { shardOf } from "../lib/shard_of.ts";
 import { bearerToken } from "./auth.ts";
-import { BodyReader } from "./body.ts";
+import { BodyReader } from "../server/body_reader.ts";
 import { type EdgeWorker, parseEdgeConfig } from "./edge_handler.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
 

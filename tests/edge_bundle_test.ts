@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { EdgeBundles } from "./support/edge_bundle.ts";
+import { ManualClock } from "../lib/clock.ts";
 import { ConfigError } from "../lib/config.ts";
 import {
   createEdgeHandler,
@@ -136,4 +137,27 @@ Deno.test("createEdgeHandler defaults to a 64 MiB budget and ignores CACHE_STORE
     (error: unknown) =>
       error instanceof ConfigError && error.variable === "DEFAULT_TTL_SECONDS",
   );
+});
+
+Deno.test("edge handler expires entries lazily on its clock, without a sweeper", async () => {
+  const clock = new ManualClock();
+  const handler = createEdgeHandler({}, clock);
+  const send = async (method: string, path: string, body?: string) => {
+    const response = await handler(
+      new Request(`http://edge.test${path}`, { method, body }),
+    );
+    return { status: response.status, body: await response.text() };
+  };
+  assert.equal(
+    (await send("POST", "/put", '{"key":"k","value":"v","ttl":2}')).status,
+    200,
+  );
+  clock.advance(1999);
+  assert.equal((await send("GET", "/get?key=k")).status, 200);
+  clock.advance(1);
+  assert.equal((await send("GET", "/get?key=k")).status, 404);
+  const stats = JSON.parse((await send("GET", "/stats")).body);
+  assert.equal(stats.entries, 0);
+  assert.equal(stats.expiredOnRead, 1);
+  assert.equal(stats.sweepsRun, 0);
 });

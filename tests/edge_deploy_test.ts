@@ -130,11 +130,10 @@ Deno.test({
 });
 
 /**
- * Builds the Vercel function as Vercel's build would: the function file with
- * dist/edge.js beside it at the same relative path, bundled into one module.
+ * Builds the Vercel function in `dir` as Vercel's build would: the function
+ * file with dist/edge.js at the same relative path, bundled into one module.
  */
-async function buildVercelFunction(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "kv-cache-vercel-" });
+async function buildVercelFunction(dir: string): Promise<string> {
   const source = new URL("deploy/vercel/api/[...path].js", ROOT);
   await Deno.mkdir(`${dir}/deploy/vercel/api`, { recursive: true });
   await Deno.mkdir(`${dir}/dist`);
@@ -168,31 +167,35 @@ Deno.test({
     assert.deepEqual(vercel.rewrites, [
       { source: "/:path*", destination: "/api/:path*" },
     ]);
-    const fn = await buildVercelFunction();
-    const server = await startEdgeServer(edgeRuntime, fn, {
-      NOT_FOUND_STATUS: "200",
-    });
+    const dir = await Deno.makeTempDir({ prefix: "kv-cache-vercel-" });
     try {
-      // Vercel may pass the rewritten URL (/api/…) or the original one.
-      const put = await call(server.url, "POST", "/api/put", {
-        body: '{"key":"vercel 🚀","value":"edge"}',
+      const fn = await buildVercelFunction(dir);
+      const server = await startEdgeServer(edgeRuntime, fn, {
+        NOT_FOUND_STATUS: "200",
       });
-      assert.equal(put.status, 200, put.body);
-      const key = encodeURIComponent("vercel 🚀");
-      for (const path of [`/get?key=${key}`, `/api/get?key=${key}`]) {
-        assert.equal(
-          (await call(server.url, "GET", path)).body,
-          '{"status":"OK","key":"vercel 🚀","value":"edge"}',
-        );
+      try {
+        // Vercel may pass the rewritten URL (/api/…) or the original one.
+        const put = await call(server.url, "POST", "/api/put", {
+          body: '{"key":"vercel 🚀","value":"edge"}',
+        });
+        assert.equal(put.status, 200, put.body);
+        const key = encodeURIComponent("vercel 🚀");
+        for (const path of [`/get?key=${key}`, `/api/get?key=${key}`]) {
+          assert.equal(
+            (await call(server.url, "GET", path)).body,
+            '{"status":"OK","key":"vercel 🚀","value":"edge"}',
+          );
+        }
+        assert.deepEqual(await call(server.url, "GET", "/api/get?key=nope"), {
+          status: 200,
+          contentType: "application/json",
+          body: '{"status":"ERROR","message":"Key not found."}',
+        });
+      } finally {
+        await server.stop();
       }
-      assert.deepEqual(await call(server.url, "GET", "/api/get?key=nope"), {
-        status: 200,
-        contentType: "application/json",
-        body: '{"status":"ERROR","message":"Key not found."}',
-      });
     } finally {
-      await server.stop();
-      await Deno.remove(new URL("..", `file://${fn}`), { recursive: true });
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
