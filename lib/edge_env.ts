@@ -14,17 +14,33 @@ import { CONFIG_VARIABLES } from "./config.ts";
 export type EdgeEnv = Record<string, string>;
 
 /**
- * Keeps the configuration variables of `bindings` that are non-blank strings.
- * Platforms pass other things in the same argument (secrets, Durable Object
- * namespaces, `deno serve`'s connection info, Vercel's context), which are
- * ignored.
+ * The binding `name` of `bindings` as text: a non-blank string as it is, a
+ * number or boolean written out (wrangler passes `[vars]` written without
+ * quotes as JSON values), anything else undefined.
+ */
+export function bindingText(
+  bindings: unknown,
+  name: string,
+): string | undefined {
+  if (typeof bindings !== "object" || bindings === null) return undefined;
+  const value = (bindings as Record<string, unknown>)[name];
+  if (typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+/**
+ * Keeps the configuration variables of `bindings` (see
+ * {@linkcode bindingText}). Platforms pass other things in the same argument
+ * (secrets, Durable Object namespaces, `deno serve`'s connection info,
+ * Vercel's context), which are ignored.
  */
 export function bindingsEnv(bindings: unknown): EdgeEnv {
   const env: EdgeEnv = {};
-  if (typeof bindings !== "object" || bindings === null) return env;
   for (const name of CONFIG_VARIABLES) {
-    const value = (bindings as Record<string, unknown>)[name];
-    if (typeof value === "string" && value.trim() !== "") env[name] = value;
+    const value = bindingText(bindings, name);
+    if (value !== undefined) env[name] = value;
   }
   return env;
 }

@@ -12,7 +12,7 @@
 
 import { Hono } from "hono";
 import { ConfigError, type Env } from "../lib/config.ts";
-import { bindingsEnv } from "../lib/edge_env.ts";
+import { bindingsEnv, bindingText } from "../lib/edge_env.ts";
 import { shardOf } from "../lib/shard_of.ts";
 import { bearerToken } from "./auth.ts";
 import { BodyReader } from "../server/body_reader.ts";
@@ -180,7 +180,7 @@ export function createShardedWorker(): EdgeWorker {
         try {
           const config = parseEdgeConfig(bindingsEnv(bindings));
           app = createShardRouter({
-            shards: readShards(bindings as Env),
+            shards: readShards({ SHARDS: bindingText(bindings, "SHARDS") }),
             maxBodyBytes: config.maxBodyBytes,
             authToken: config.authToken || undefined,
           });

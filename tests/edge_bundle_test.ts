@@ -88,7 +88,8 @@ Deno.test("edge worker takes its configuration from the first request's bindings
   const worker = createEdgeWorker();
   const miss = await worker.fetch(
     new Request("http://edge.test/get?key=1234"),
-    { NOT_FOUND_STATUS: "200", MAX_KEY_SIZE: "4", OTHER: {} },
+    // wrangler passes [vars] written without quotes as JSON values.
+    { NOT_FOUND_STATUS: 200, MAX_KEY_SIZE: "4", OTHER: {} },
   );
   assert.equal(miss.status, 200);
   assert.equal(

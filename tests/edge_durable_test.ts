@@ -41,10 +41,11 @@ Deno.test({
       bundles.path("durable"),
       bundles.path("edge"),
     ]);
-    const [sharded, single, badShards, isolates] = await Promise.all([
+    const [sharded, single, badShards, unbound, isolates] = await Promise.all([
       startEdgeServer(workerd, bundle, { SHARDS: "4" }, durable),
       startEdgeServer(workerd, bundle, CONFIGURED, durable),
       startEdgeServer(workerd, bundle, { SHARDS: "0" }, durable),
+      startEdgeServer(workerd, bundle, {}), // no Durable Object binding
       startEdgeServer(workerd, isolateBundle, {}, { workers: 2 }),
     ]);
     try {
@@ -135,9 +136,23 @@ Deno.test({
           'Invalid SHARDS "0": expected a whole number from 1 to 1024.',
         );
       });
+
+      await t.step(
+        "without the CACHE_SHARD binding: 500 naming it",
+        async () => {
+          const answer = await call(unbound.url, "GET", "/get?key=k");
+          assert.equal(answer.status, 500);
+          assert.match(
+            JSON.parse(answer.body).message,
+            /^Missing Durable Object binding CACHE_SHARD: bind the class CacheShard/,
+          );
+        },
+      );
     } finally {
       await Promise.all(
-        [sharded, single, badShards, isolates].map((server) => server.stop()),
+        [sharded, single, badShards, unbound, isolates].map((server) =>
+          server.stop()
+        ),
       );
     }
   },
