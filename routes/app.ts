@@ -17,6 +17,7 @@ import {
 } from "../lib/metrics.ts";
 import { bearerToken } from "./auth.ts";
 import { type BodyFailure, BodyReader } from "./body.ts";
+import { openApi } from "./openapi.ts";
 import { canonicalPutLiterals } from "./put_body.ts";
 import {
   DELETE_OK_BODY,
@@ -87,6 +88,7 @@ export const ROUTE_LABELS = [
   "health",
   "stats",
   "metrics",
+  "openapi",
   "other",
 ] as const;
 
@@ -111,6 +113,7 @@ export function createApp(options: AppOptions): Hono {
     "/delete": "DELETE",
     "/health": "GET, HEAD",
     "/stats": "GET, HEAD",
+    "/openapi.json": "GET, HEAD",
   };
   if (metrics) routes["/metrics"] = "GET, HEAD";
 
@@ -238,6 +241,12 @@ export function createApp(options: AppOptions): Hono {
       return recorder.finish(route.metrics, response, started);
     });
   }
+
+  const openApiResponse = openApi(options);
+  app.get("/openapi.json", function openApiRoute() {
+    const started = recorder.start();
+    return recorder.finish(route.openapi, openApiResponse(), started);
+  });
 
   // A known path with another method is a 405; anything else a 404. Both are
   // answered here, so that each route has one handler and Hono skips its
