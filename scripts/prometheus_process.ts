@@ -6,6 +6,8 @@
  * @module
  */
 
+import { freePort } from "../bench/server_process.ts";
+
 /** Options for {@linkcode startPrometheus}. */
 export interface PrometheusOptions {
   /** `host:port` of each kv-cache to scrape (job `kv-cache`). */
@@ -53,14 +55,6 @@ export async function prometheusInstalled(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Returns a TCP port that was free a moment ago. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Starts Prometheus and resolves once it reports ready. */
