@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { Logger } from "../lib/logger.ts";
-import { Metrics } from "../lib/metrics.ts";
+import { Metrics } from "../routes/metrics.ts";
 import { type AppOptions, ROUTE_LABELS } from "../routes/app.ts";
 import { openApiDocument } from "../routes/openapi.ts";
 import { OPENAPI_DOCUMENT } from "../routes/openapi_document.ts";
