@@ -7,6 +7,8 @@
  * @module
  */
 
+import { seededRandom } from "../bench/data.ts";
+
 /** Options for {@linkcode sendTraffic}. */
 export interface TrafficOptions {
   /** Requests to send. */
@@ -27,24 +29,12 @@ export interface TrafficOptions {
   seed?: number;
 }
 
-/** A small seeded generator (mulberry32): the same seed, the same mix. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Sends the mix to `url`; resolves with the count of answers by status. */
 export async function sendTraffic(
   url: string,
   options: TrafficOptions,
 ): Promise<Map<number, number>> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const statuses = new Map<number, number>();
   const value = "v".repeat(options.valueSize);
   const bad = options.badShare ?? 0;
