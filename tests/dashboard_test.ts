@@ -5,6 +5,7 @@ import {
   expandVariables,
   metricNames,
 } from "../scripts/dashboard_queries.ts";
+import { formatUnit, renderDashboardSvg } from "../scripts/dashboard_svg.ts";
 import {
   prometheusInstalled,
   startPrometheus,
@@ -130,4 +131,32 @@ Deno.test({
       await server.stop();
     }
   },
+});
+
+Deno.test("the preview draws every panel with its title, values and legend", () => {
+  assert.equal(formatUnit(3 * 2 ** 20, "bytes"), "3.00 MiB");
+  assert.equal(formatUnit(0.00025, "s"), "250 µs");
+  assert.equal(formatUnit(0.165, "percentunit"), "17%");
+  assert.equal(formatUnit(5080, "reqps"), "5.08k req/s");
+  const svg = renderDashboardSvg([
+    { type: "stat", title: "Entries", unit: "short", value: 2560 },
+    {
+      type: "timeseries",
+      title: "Event-loop lag",
+      unit: "s",
+      series: [{ name: "node-a", points: [[0, 0.01], [1, NaN], [2, 0.1]] }],
+    },
+  ], {
+    title: "t",
+    subtitle: ["s"],
+    duration: 2,
+    phases: [{ start: 0, label: "p" }],
+  });
+  for (
+    const part of ["Entries", "2.56k", "Event-loop lag", "node-a", "100 ms"]
+  ) {
+    assert.ok(svg.includes(part), part);
+  }
+  // NaN breaks the line: two separate moves, no point at NaN.
+  assert.equal(svg.match(/<path d="M[^"]*"/g)?.[0].split("M").length, 3);
 });
