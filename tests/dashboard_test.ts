@@ -118,7 +118,7 @@ Deno.test({
       const time = Date.now() / 1000;
       for (const panel of dashboardPanels(text)) {
         for (const { expr } of panel.targets) {
-          const query = expandVariables(expr, "4s");
+          const query = expandVariables(expr, "5s");
           const series = await prometheus.query(query, time);
           assert.ok(
             series.some((s) => s.values.some(([, v]) => Number.isFinite(v))),
