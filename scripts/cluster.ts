@@ -301,6 +301,12 @@ export async function main(): Promise<number> {
     console.error(`kv-cache cluster: ${(error as Error).message}`);
     return 1;
   }
+  if (!config.authToken && !/^(127\.|localhost$|::1$)/.test(config.host)) {
+    // The nodes are on 127.0.0.1 and would not say it; the proxy is exposed.
+    console.error(
+      `kv-cache cluster: HAProxy listens on ${config.host} without AUTH_TOKEN: anyone who can reach it can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+    );
+  }
   const first = cluster.nodes[0].url.split(":").at(-1);
   const last = cluster.nodes.at(-1)!.url.split(":").at(-1);
   console.log(
