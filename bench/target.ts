@@ -24,8 +24,9 @@ export async function attachServer(
   await health.body?.cancel();
   if (!health.ok) throw new Error(`${url}/health answered ${health.status}`);
   const port = Number(new URL(url).port || 80);
-  // Every process of this machine descends from pid 1.
-  const pid = await findListeningPid(1, port);
+  // Every process descends from "pid 0": init, and commands entered from
+  // outside this pid namespace (docker exec), whose parent is 0 too.
+  const pid = await findListeningPid(0, port);
   if (pid === undefined) {
     throw new Error(`no process on this machine listens on port ${port}`);
   }
