@@ -14,11 +14,13 @@ import {
   startHaproxy,
   startNode,
 } from "../scripts/cluster.ts";
+import fc from "fast-check";
 import {
   configFromArgs,
   deployFiles,
   haproxyConfig,
   KUBERNETES_ARGS,
+  PLAIN_QUERY,
 } from "../scripts/haproxy_config.ts";
 import { parseOptions } from "../bench/args.ts";
 import { attachServer } from "../bench/target.ts";
@@ -669,4 +671,36 @@ Deno.test({
       /\/health does not answer/,
     );
   },
+});
+
+Deno.test("the native GET path takes exactly the queries url_dec reads as the node does", () => {
+  const plain = new RegExp(PLAIN_QUERY);
+  // Every key a client encodes with encodeURIComponent takes it (but %00).
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme" }), (key) => {
+      fc.pre(!key.includes("\0"));
+      return plain.test(`key=${encodeURIComponent(key)}`);
+    }),
+  );
+  // Whatever it takes decodes without error and without NUL, ';' or '%'
+  // left over: urlp(key),url_dec(1) then gives the node's key.
+  const hex = fc.constantFrom(..."0123456789ABCDEFabcdef");
+  const piece = fc.oneof(
+    fc.constantFrom("a", "+", "&", ";", "%", "=", "é"),
+    fc.tuple(hex, hex).map(([a, b]) => `%${a}${b}`),
+  );
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      const query = `key=${pieces.join("")}`;
+      if (!plain.test(query)) return true;
+      const value = query.slice(4).split("&")[0];
+      const key = decodeURIComponent(value.replaceAll("+", " "));
+      return !key.includes("\0") && !value.includes(";");
+    }),
+    { numRuns: 2_000 },
+  );
+  for (const query of ["key=%C3", "key=%zz", "key=a;b", "key=%00", "k%65y=a"]) {
+    assert.equal(plain.test(query), false, query);
+  }
+  assert.equal(plain.test("key=caf%C3%A9+%F0%9F%98%80&x=1"), true);
 });
