@@ -313,7 +313,8 @@ Deno.test({
         (_, i) => i % 2 ? `clé ${i} €/😀 "q"\\` : `clé ${i} €/😀 ;+%`,
       );
       const spellings = (key: string, i: number) => [
-        JSON.stringify({ key, value: `plain ${i}` }),
+        // Escapes in the value only: HAProxy may still read the key natively.
+        JSON.stringify({ key, value: `plain\t"${i}"\\\u00e9` }),
         // Every character escaped as \uXXXX (surrogate pairs for astral ones).
         `{"key":"${
           Array.from(
@@ -321,8 +322,10 @@ Deno.test({
             (_, j) => `\\u${key.charCodeAt(j).toString(16).padStart(4, "0")}`,
           ).join("")
         }","value":"escaped ${i}"}`,
-        // Members reordered and spaced, the key named with an escape.
-        ` { "value" : "reordered ${i}" , "k\\u0065y" : ${
+        // Two "key" members: JSON.parse keeps the last.
+        `{"key":"decoy","value":"twice ${i}","key":${JSON.stringify(key)}}`,
+        // Spaced, a decoy, and the last key named with an escape.
+        ` { "key" : "decoy" , "value" : "reordered ${i}" , "k\\u0065y" : ${
           JSON.stringify(key).replaceAll("/", "\\/")
         } } `,
       ];
