@@ -660,11 +660,16 @@ Deno.test({
   fn: async () => {
     const cluster = await startTestCluster(1);
     try {
-      const target = await attachServer("server", cluster.url);
-      assert.equal(target.pid, cluster.proxy.process.pid);
-      const node = await attachServer("floor", cluster.nodes[0].url);
-      assert.equal(node.pid, cluster.nodes[0].process.pid);
-      await target.stop(); // Leaves it running.
+      assert.equal(await attachedPid(cluster.url), cluster.proxy.process.pid);
+      assert.equal(
+        await attachedPid(cluster.nodes[0].url),
+        cluster.nodes[0].process.pid,
+      );
+      // Attaching and stopping leaves the target running.
+      assert.equal(
+        await attachedPid(cluster.url, true),
+        cluster.proxy.process.pid,
+      );
       await put(cluster.url, "still", "served");
     } finally {
       await cluster.stop();
@@ -675,6 +680,29 @@ Deno.test({
     );
   },
 });
+
+/**
+ * The pid `attachServer` finds for `url`, asked in a `deno eval` child:
+ * reading /proc/<pid>/fd needs --allow-all, which `deno task bench` has and
+ * `deno task test` does not.
+ */
+async function attachedPid(url: string, stop = false): Promise<number> {
+  const target = new URL("../bench/target.ts", import.meta.url).href;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `const { attachServer } = await import(${JSON.stringify(target)});
+       const server = await attachServer("server", ${JSON.stringify(url)});
+       ${stop ? "await server.stop();" : ""}
+       console.log(server.pid);`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  return Number(new TextDecoder().decode(output.stdout).trim());
+}
 
 Deno.test("the native GET path takes exactly the queries url_dec reads as the node does", () => {
   const plain = new RegExp(PLAIN_QUERY);
