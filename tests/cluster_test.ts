@@ -158,6 +158,12 @@ const NOT_FOUND = '{"status":"ERROR","message":"Key not found."}';
 const TOO_LARGE =
   '{"status":"ERROR","message":"Request body is larger than 16384 bytes."}';
 
+/** A valid PUT body of exactly `size` bytes (trailing spaces). */
+function padded(size: number): string {
+  const body = '{"key":"padded","value":"v"}';
+  return body + " ".repeat(size - body.length);
+}
+
 /** A body of `size` bytes sent chunked (no Content-Length). */
 function chunked(size: number): () => ReadableStream<Uint8Array> {
   return () =>
@@ -258,7 +264,15 @@ const CONTRACT: [Exchange, number, string | undefined][] = [
   [{ method: "PUT", path: "/put", body: "{}" }, 405, undefined],
   [{ path: "/nowhere" }, 404, undefined],
   [{ path: "/health" }, 200, '{"status":"OK"}'],
-  // Over the body limit: the node's 413, declared or chunked.
+  // At the body limit it is stored; one byte over: the node's 413, declared
+  // or chunked.
+  [{ method: "POST", path: "/put", body: padded(16_384) }, 200, PUT_OK],
+  [
+    { path: "/get?key=padded" },
+    200,
+    '{"status":"OK","key":"padded","value":"v"}',
+  ],
+  [{ method: "POST", path: "/put", body: padded(16_385) }, 413, TOO_LARGE],
   [{ method: "POST", path: "/put", body: "a".repeat(16_385) }, 413, TOO_LARGE],
   [{ method: "POST", path: "/put", body: chunked(40_000) }, 413, TOO_LARGE],
   [
