@@ -8,8 +8,8 @@
  *
  * It accepts only bodies that `JSON.parse` + `parsePutRequest` accept, with
  * the same key, value and ttl. Anything else, every invalid body included,
- * and anything unusual (an escaped member name, a `ttl` that is not plain
- * digits, nesting deeper than 64) is left to that general path, which gives
+ * and anything unusual (a `ttl` that is not plain digits, nesting deeper
+ * than 64) is left to that general path, which gives
  * the same result or words the error.
  *
  * @module
@@ -30,7 +30,7 @@ export interface PutLiterals extends JsonLiterals {
   ttl: number | undefined;
 }
 
-const QUOTE = 0x22;
+const decoder = new TextDecoder();
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
@@ -44,8 +44,9 @@ const TTL = 3;
 
 /**
  * Which member the name literal from `start` (its opening quote) to `end`
- * (past its closing quote) names; -1 for a name with an escape, which could
- * spell a known one (`"k\u0065y"`) and is left to the general path.
+ * (past its closing quote, already checked by `skipJsonString`) names. A
+ * name with an escape could spell a known one (`"k\u0065y"`), so it is
+ * decoded (rare, and slower).
  */
 function memberOf(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start - 2;
@@ -63,9 +64,21 @@ function memberOf(bytes: Uint8Array, start: number, end: number): number {
     return VALUE;
   }
   for (let i = start + 1; i < end - 1; i++) {
-    if (bytes[i] === 0x5c) return -1;
+    if (bytes[i] === 0x5c) return escapedMemberOf(bytes, start, end);
   }
   return OTHER;
+}
+
+/** {@linkcode memberOf} for a name with an escape: decodes it. */
+function escapedMemberOf(bytes: Uint8Array, start: number, end: number) {
+  const name = JSON.parse(decoder.decode(bytes.subarray(start, end)));
+  return name === "key"
+    ? KEY
+    : name === "value"
+    ? VALUE
+    : name === "ttl"
+    ? TTL
+    : OTHER;
 }
 
 /** Most digits of a `ttl` read here; longer ones go to the general path. */
@@ -117,7 +130,6 @@ export function readPutBody(
     const nameEnd = skipJsonString(bytes, i);
     if (nameEnd < 0) return undefined;
     const member = memberOf(bytes, i, nameEnd);
-    if (member < 0) return undefined;
     i = skipWhitespace(bytes, nameEnd);
     if (bytes[i] !== COLON) return undefined;
     i = skipWhitespace(bytes, i + 1);

@@ -124,7 +124,14 @@ export function spellString(
 
 /** Code points `JSON.parse` strings are made of, weighted towards trouble. */
 export const jsonChar = fc.oneof(
-  { weight: 4, arbitrary: fc.string({ unit: "grapheme-ascii", maxLength: 1 }) },
+  {
+    weight: 4,
+    arbitrary: fc.string({
+      unit: "grapheme-ascii",
+      minLength: 1,
+      maxLength: 1,
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.constantFrom(
@@ -156,7 +163,10 @@ export const jsonChar = fc.oneof(
       "\udfff",
     ),
   },
-  { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 1 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  },
 );
 
 /** Strings of {@linkcode jsonChar}, from `minLength` to `maxLength` pieces. */
