@@ -9,15 +9,18 @@ import assert from "node:assert/strict";
 import { parseDuration, parseOptions } from "./args.ts";
 import { numericLeaves } from "./client.ts";
 import {
+  type BodySpelling,
   hitBodyLength,
   jsonEscape,
   makeEntries,
   makeMissKeys,
+  makeUnicodeEntries,
+  spellPutBody,
   VALUE_LENGTH,
 } from "./data.ts";
 import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
-import { median, summarize } from "./report.ts";
+import { median, summarize, summaryTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
 import { parseTimes, parseWrkOutput } from "./wrk.ts";
 
@@ -42,6 +45,32 @@ Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
   );
   assert.ok(hitBodyLength(a[0]) > VALUE_LENGTH + 36);
   for (const k of makeMissKeys(50)) assert.equal(k.length, 36);
+});
+
+Deno.test("each spelling of a PUT body parses to its entry, spelled as named", () => {
+  const ascii = makeEntries(50);
+  const unicode = makeUnicodeEntries(50);
+  for (const e of unicode) {
+    assert.ok(e.value.length <= VALUE_LENGTH);
+    assert.ok(/[^\x00-\x7f]/.test(e.value), "values hold non-ASCII text");
+  }
+  assert.ok(unicode.some((e) => /\p{Extended_Pictographic}/u.test(e.value)));
+  const spellings: BodySpelling[] = ["compact", "python", "escaped", "ttl"];
+  for (const spelling of spellings) {
+    for (const e of [...ascii, ...unicode]) {
+      const body = spellPutBody(e, spelling);
+      const parsed = JSON.parse(body);
+      assert.equal(parsed.key, e.key);
+      assert.equal(parsed.value, e.value);
+      assert.equal(parsed.ttl, spelling === "ttl" ? 3600 : undefined);
+      assert.ok(!/[\t\n]/.test(body), "one line, no raw tab");
+    }
+  }
+  const [e] = unicode;
+  assert.ok(spellPutBody(e, "python").startsWith('{"key": "'));
+  assert.ok(/^[\x20-\x7e]*$/.test(spellPutBody(e, "python")), "ensure_ascii");
+  assert.ok(spellPutBody(ascii[0], "escaped").includes("\\u00"));
+  assert.ok(!spellPutBody(ascii[0], "escaped").includes('\\"'));
 });
 
 Deno.test("parseProcStat reads utime and stime after a tricky comm", () => {
@@ -160,6 +189,24 @@ Deno.test("summarize takes medians and server/floor ratios", () => {
   assert.equal(s.ratio.rps, 0.6);
   assert.equal(s.ratio.cpuUsPerRequest, 2.5);
   assert.equal(s.ratio.p99, 4);
+  assert.equal(s.naive, null);
+  assert.equal(s.ratioToNaive, null);
+});
+
+Deno.test("summarize and the table give server/naive beside server/floor", () => {
+  const [s] = summarize([
+    fakeRun("server", 50, 20, 300),
+    fakeRun("naive", 40, 25, 600),
+    fakeRun("floor", 100, 10, 100),
+  ]);
+  assert.equal(s.ratioToNaive?.cpuUsPerRequest, 0.8);
+  assert.equal(s.ratioToNaive?.p99, 0.5);
+  assert.equal(s.ratio.cpuUsPerRequest, 2);
+  const table = summaryTable([s]);
+  assert.match(table.split("\n")[0], /srv\/naive.*srv\/floor/);
+  assert.match(table.split("\n")[2], /\b0\.80\b.*\b2\.00\b/);
+  const svg = renderSvg([s], "run");
+  assert.ok(svg.includes("srv/naive x0.80"));
 });
 
 Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
