@@ -52,7 +52,7 @@ Deno.test("each spelling of a PUT body parses to its entry, spelled as named", (
   const unicode = makeUnicodeEntries(50);
   for (const e of unicode) {
     assert.ok(e.value.length <= VALUE_LENGTH);
-    assert.ok(/[^\x00-\x7f]/.test(e.value), "values hold non-ASCII text");
+    assert.ok([...e.value].some((c) => c > "\x7f"), "values hold non-ASCII");
   }
   assert.ok(unicode.some((e) => /\p{Extended_Pictographic}/u.test(e.value)));
   const spellings: BodySpelling[] = ["compact", "python", "escaped", "ttl"];

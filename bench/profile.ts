@@ -12,10 +12,10 @@
 
 import { parseArgs } from "node:util";
 import { prefill } from "./client.ts";
-import { makeEntries, makeMissKeys } from "./data.ts";
+import { makeMissKeys } from "./data.ts";
 import { startPinnedServer } from "./server_process.ts";
 import { runWrk, writeWrkData } from "./wrk.ts";
-import { WORKLOADS } from "./workloads.ts";
+import { entriesFor, putBodiesFor, WORKLOADS } from "./workloads.ts";
 import { parseDuration } from "./args.ts";
 
 /** A node of a V8 `.cpuprofile`. */
@@ -77,9 +77,14 @@ if (import.meta.main) {
   const workload = WORKLOADS.find((w) => w.name === values.only);
   if (!workload) throw new Error(`Unknown workload "${values.only}"`);
   const dir = Deno.makeTempDirSync({ prefix: "kv-profile-" });
-  const entries = makeEntries();
+  const entries = entriesFor(workload);
   const dataFile = `${dir}/wrk-data.txt`;
-  await writeWrkData(dataFile, entries, makeMissKeys());
+  await writeWrkData(
+    dataFile,
+    entries,
+    makeMissKeys(),
+    putBodiesFor(workload, entries),
+  );
   const server = await startPinnedServer(
     {
       ...workload.env,

@@ -16,9 +16,7 @@ import {
   type Entry,
   makeEntries,
   makeMissKeys,
-  makeUnicodeEntries,
   meanHitBodyLength,
-  spellPutBody,
 } from "./data.ts";
 import {
   measure,
@@ -42,7 +40,13 @@ import {
 } from "./oha.ts";
 import { probe } from "./probe_command.ts";
 import { writeWrkData } from "./wrk.ts";
-import { selectWorkloads, type Workload } from "./workloads.ts";
+import {
+  entriesFor,
+  isSpelled,
+  putBodiesFor,
+  selectWorkloads,
+  type Workload,
+} from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
     await probe("wrk", ["-v"]),
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
-  const spelled = workloads.filter((w) => w.spelling || w.data);
+  const spelled = workloads.filter(isSpelled);
   if (generator.name === "oha" && spelled.length > 0) {
     throw new Error(
       `workload ${spelled[0].name} sends spelled bodies, which only the wrk ` +
@@ -170,9 +174,8 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: { LOG_LEVEL: "warn" },
   };
-  const unicodeEntries = workloads.some((w) => w.data === "unicode")
-    ? makeUnicodeEntries()
-    : [];
+  const unicode = workloads.find((w) => w.data === "unicode");
+  const unicodeEntries = unicode ? entriesFor(unicode) : [];
   const entriesOf = (w: Workload): Entry[] =>
     w.data === "unicode" ? unicodeEntries : entries;
 
@@ -192,16 +195,10 @@ async function main(): Promise<void> {
   }
   // A workload with its own data or spelling has its own wrk data file.
   const wrkDataFileOf = async (w: Workload): Promise<string> => {
-    if (!w.spelling && !w.data) return wrkDataFile;
+    if (!isSpelled(w)) return wrkDataFile;
     const path = `${RESULTS_DIR}wrk-data-${w.name}.tmp`;
     const own = entriesOf(w);
-    const spelling = w.spelling ?? "compact";
-    await writeWrkData(
-      path,
-      own,
-      makeMissKeys(),
-      own.map((e) => spellPutBody(e, spelling)),
-    );
+    await writeWrkData(path, own, makeMissKeys(), putBodiesFor(w, own));
     return path;
   };
   const clockTicks = await clockTicksPerSecond();

@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { BodySpelling } from "./data.ts";
+import {
+  type BodySpelling,
+  type Entry,
+  makeEntries,
+  makeUnicodeEntries,
+  spellPutBody,
+} from "./data.ts";
 import type { LoadSpec } from "./wrk.ts";
 
 /** One workload of the load test. */
@@ -116,4 +122,20 @@ export function selectWorkloads(names: string[]): Workload[] {
     }
     return w;
   });
+}
+
+/** Whether `workload` sends other data or bodies than the compact mix's. */
+export function isSpelled(workload: Workload): boolean {
+  return workload.spelling !== undefined || workload.data !== undefined;
+}
+
+/** The entries `workload` prefills and reads (built anew: keep the result). */
+export function entriesFor(workload: Workload): Entry[] {
+  return workload.data === "unicode" ? makeUnicodeEntries() : makeEntries();
+}
+
+/** Each entry's PUT body as `workload` spells it. */
+export function putBodiesFor(workload: Workload, entries: Entry[]): string[] {
+  const spelling = workload.spelling ?? "compact";
+  return entries.map((e) => spellPutBody(e, spelling));
 }
