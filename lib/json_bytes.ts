@@ -147,6 +147,10 @@ export function readJsonString(
         i += 2;
         continue;
       }
+      if (escape === 0x75 && isCanonicalControl(bytes, i + 2)) {
+        i += 6;
+        continue;
+      }
       if (rewriteFrom < 0) rewriteFrom = i;
       if (escape === 0x2f) {
         i += 2;
@@ -169,6 +173,25 @@ export function readJsonString(
     }
   }
   return -1;
+}
+
+/**
+ * Whether the four bytes at `at` are the hex of a `\u00XX` escape that
+ * `JSON.stringify` writes as it is: a control character without a short
+ * escape, in lowercase (`\u000b`, `\u001f`; Python and Go write these too).
+ */
+function isCanonicalControl(bytes: Uint8Array, at: number): boolean {
+  if (bytes[at] !== 0x30 || bytes[at + 1] !== 0x30) return false;
+  const high = bytes[at + 2];
+  const low = bytes[at + 3];
+  const lowValue = low >= 0x30 && low <= 0x39
+    ? low - 0x30
+    : low >= 0x61 && low <= 0x66
+    ? low - 0x57
+    : -1;
+  if (lowValue < 0) return false;
+  if (high === 0x31) return true;
+  return high === 0x30 && SHORT_ESCAPE[lowValue] === 0;
 }
 
 /**
