@@ -70,21 +70,41 @@ SHORT_ESCAPE[0x0d] = 0x72;
 const KEPT_ESCAPE = new Uint8Array(0x80);
 for (const c of '"\\bfnrt') KEPT_ESCAPE[c.charCodeAt(0)] = 1;
 
-/** The value of the hexadecimal digit `byte` (either case), or -1. */
-function hexDigit(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+/**
+ * 1 for the bytes a literal holds as they are, one character each: printable
+ * ASCII and DEL, but the quote and the backslash.
+ */
+const PLAIN = new Uint8Array(256);
+PLAIN.fill(1, 0x20, 0x80);
+PLAIN[QUOTE] = 0;
+PLAIN[BACKSLASH] = 0;
+
+/** The value of each hexadecimal digit's byte (either case), else -1. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) {
+  HEX_VALUE[HEX[d]] = d;
+  HEX_VALUE[HEX[d] & ~0x20] = d; // uppercase (digits are unchanged)
 }
+for (let d = 0; d < 10; d++) HEX_VALUE[0x30 + d] = d;
 
 /** The code unit of the four hex digits at `at`, or -1. */
 function hex4(bytes: Uint8Array, at: number): number {
-  const a = hexDigit(bytes[at]);
-  const b = hexDigit(bytes[at + 1]);
-  const c = hexDigit(bytes[at + 2]);
-  const d = hexDigit(bytes[at + 3]);
+  if (at + 4 > bytes.length) return -1;
+  const a = HEX_VALUE[bytes[at]];
+  const b = HEX_VALUE[bytes[at + 1]];
+  const c = HEX_VALUE[bytes[at + 2]];
+  const d = HEX_VALUE[bytes[at + 3]];
   return (a | b | c | d) < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
 }
+
+/**
+ * Length of the UTF-8 sequence each lead byte starts (2 to 4), 0 for bytes
+ * that start none (ASCII, continuation bytes, C0, C1, F5 to FF).
+ */
+const UTF8_LENGTH = new Uint8Array(256);
+UTF8_LENGTH.fill(2, 0xc2, 0xe0);
+UTF8_LENGTH.fill(3, 0xe0, 0xf0);
+UTF8_LENGTH.fill(4, 0xf0, 0xf5);
 
 /**
  * Length of the well-formed UTF-8 sequence of a character above ASCII at
@@ -93,16 +113,20 @@ function hex4(bytes: Uint8Array, at: number): number {
  */
 function utf8Length(bytes: Uint8Array, at: number): number {
   const lead = bytes[at];
+  const length = UTF8_LENGTH[lead];
   const second = bytes[at + 1];
-  if (lead < 0xc2 || lead > 0xf4 || (second & 0xc0) !== 0x80) return 0;
-  if (lead < 0xe0) return 2;
-  if ((bytes[at + 2] & 0xc0) !== 0x80) return 0;
-  if (lead < 0xf0) {
+  if ((second & 0xc0) !== 0x80) return 0;
+  if (length === 2) return 2;
+  if (length === 3) {
+    if ((bytes[at + 2] & 0xc0) !== 0x80) return 0;
     if (lead === 0xe0 && second < 0xa0) return 0; // overlong
     if (lead === 0xed && second > 0x9f) return 0; // a surrogate
     return 3;
   }
-  if ((bytes[at + 3] & 0xc0) !== 0x80) return 0;
+  if (length !== 4) return 0;
+  if ((bytes[at + 2] & 0xc0) !== 0x80 || (bytes[at + 3] & 0xc0) !== 0x80) {
+    return 0;
+  }
   if (lead === 0xf0 && second < 0x90) return 0; // overlong
   if (lead === 0xf4 && second > 0x8f) return 0; // past U+10FFFF
   return 4;
@@ -118,8 +142,9 @@ function utf8Length(bytes: Uint8Array, at: number): number {
  * the bytes it frees before the closing quote become spaces, and what follows
  * the returned end still reads as the same JSON.
  *
- * Returns the end (exclusive) of the rewritten literal, or -1, having
- * changed nothing, when the literal is malformed, unterminated, holds a byte
+ * Returns the end (exclusive) of the rewritten literal and sets
+ * `after.index` past the closing quote as it was (the bytes between are
+ * spaces); or returns -1, having changed nothing, when the literal is malformed, unterminated, holds a byte
  * sequence that is not UTF-8 (the general path decides what that means), or
  * stands for more than `maxLength` code points, counted as `codePointLength`
  * counts the string (a surrogate pair once, a lone surrogate once).
@@ -128,51 +153,38 @@ export function readJsonString(
   bytes: Uint8Array,
   start: number,
   maxLength: number,
+  after: { index: number } = { index: 0 },
 ): number {
   if (bytes[start] !== QUOTE) return -1;
-  const end = bytes.length;
   let characters = 0;
-  // The first escape JSON.stringify would spell otherwise, if any.
-  let rewriteFrom = -1;
   let i = start + 1;
-  while (i < end) {
+  // As long as the literal is in JSON.stringify's spelling, nothing is
+  // written. Past the end, bytes[i] is undefined: no table entry, no match.
+  for (;;) {
+    const run = i;
+    while (PLAIN[bytes[i]] === 1) i++;
+    characters += i - run;
+    if (characters > maxLength) return -1;
     const byte = bytes[i];
-    if (byte === QUOTE) {
-      return rewriteFrom < 0 ? i + 1 : rewriteJsonString(bytes, rewriteFrom, i);
-    }
-    if (++characters > maxLength) return -1;
+    if (byte === QUOTE) return after.index = i + 1;
+    characters++;
     if (byte === BACKSLASH) {
       const escape = bytes[i + 1];
       if (KEPT_ESCAPE[escape] === 1) {
         i += 2;
-        continue;
-      }
-      if (escape === 0x75 && isCanonicalControl(bytes, i + 2)) {
+      } else if (escape === 0x75 && isCanonicalControl(bytes, i + 2)) {
         i += 6;
-        continue;
+      } else {
+        return rewriteJsonString(bytes, i, characters - 1, maxLength, after);
       }
-      if (rewriteFrom < 0) rewriteFrom = i;
-      if (escape === 0x2f) {
-        i += 2;
-        continue;
-      }
-      if (escape !== 0x75) return -1;
-      const unit = hex4(bytes, i + 2);
-      if (unit < 0) return -1;
-      i += 6;
-      // A high surrogate and an escaped low one are one code point.
-      if (isPairAt(bytes, i, unit)) i += 6;
     } else if (byte >= 0x80) {
       const length = utf8Length(bytes, i);
       if (length === 0) return -1;
       i += length;
-    } else if (byte < SPACE) {
-      return -1;
     } else {
-      i++;
+      return -1; // a raw control character, or the end of the bytes
     }
   }
-  return -1;
 }
 
 /**
@@ -184,71 +196,96 @@ function isCanonicalControl(bytes: Uint8Array, at: number): boolean {
   if (bytes[at] !== 0x30 || bytes[at + 1] !== 0x30) return false;
   const high = bytes[at + 2];
   const low = bytes[at + 3];
-  const lowValue = low >= 0x30 && low <= 0x39
-    ? low - 0x30
-    : low >= 0x61 && low <= 0x66
-    ? low - 0x57
-    : -1;
-  if (lowValue < 0) return false;
+  const lowValue = HEX_VALUE[low];
+  if (!(lowValue >= 0) || (low >= 0x41 && low <= 0x46)) return false;
   if (high === 0x31) return true;
   return high === 0x30 && SHORT_ESCAPE[lowValue] === 0;
 }
 
-/**
- * Whether `unit`, just read from an escape, is a high surrogate and the
- * bytes at `at` escape a low one: together, one character.
- */
-function isPairAt(bytes: Uint8Array, at: number, unit: number): boolean {
-  if (unit < 0xd800 || unit > 0xdbff) return false;
-  if (bytes[at] !== BACKSLASH || bytes[at + 1] !== 0x75) return false;
-  const low = hex4(bytes, at + 2);
-  return low >= 0xdc00 && low <= 0xdfff;
-}
+/** Where a literal being rewritten is spelled before it is copied back. */
+let scratch = new Uint8Array(4096);
 
 /**
- * The rest of {@linkcode readJsonString} once the literal is known to be
- * valid and a byte must change: rewrites from `from` to the closing quote at
- * `quote`, writing (never ahead of reading) JSON.stringify's spelling, and
- * fills the bytes freed with spaces; returns the new end of the literal.
+ * The rest of {@linkcode readJsonString} once a byte must change: reads on
+ * from `from` (`characters` read so far), writing JSON.stringify's spelling
+ * to a scratch buffer; at the closing quote, copies it back over the bytes
+ * read and fills the bytes freed with spaces. Returns the new end (and
+ * sets `after.index`), or -1 with `bytes` unchanged.
  */
 function rewriteJsonString(
   bytes: Uint8Array,
   from: number,
-  quote: number,
+  characters: number,
+  maxLength: number,
+  after: { index: number },
 ): number {
-  let i = from;
-  let out = from;
-  while (i < quote) {
-    const byte = bytes[i];
-    if (byte !== BACKSLASH) {
-      bytes[out++] = byte;
-      i++;
-      continue;
-    }
-    const escape = bytes[i + 1];
-    if (escape !== 0x75) {
-      if (escape !== 0x2f) bytes[out++] = BACKSLASH;
-      bytes[out++] = escape;
-      i += 2;
-      continue;
-    }
-    let unit = hex4(bytes, i + 2);
-    i += 6;
-    if (isPairAt(bytes, i, unit)) {
-      const low = hex4(bytes, i + 2);
-      unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-      bytes[out++] = 0xf0 | (unit >> 18);
-      bytes[out++] = 0x80 | ((unit >> 12) & 0x3f);
-      bytes[out++] = 0x80 | ((unit >> 6) & 0x3f);
-      bytes[out++] = 0x80 | (unit & 0x3f);
-      i += 6;
-      continue;
-    }
-    out = writeCanonicalUnit(bytes, out, unit);
+  if (scratch.length < bytes.length - from) {
+    scratch = new Uint8Array(2 * (bytes.length - from));
   }
-  bytes[out] = QUOTE;
-  bytes.fill(SPACE, out + 1, quote + 1);
-  return out + 1;
+  const out = scratch;
+  let i = from;
+  let o = 0;
+  for (;;) {
+    const run = i;
+    while (PLAIN[bytes[i]] === 1) out[o++] = bytes[i++];
+    characters += i - run;
+    if (characters > maxLength) return -1;
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      out[o++] = QUOTE;
+      bytes.set(out.subarray(0, o), from);
+      bytes.fill(SPACE, from + o, i + 1);
+      after.index = i + 1;
+      return from + o;
+    }
+    characters++;
+    if (byte === BACKSLASH) {
+      const escape = bytes[i + 1];
+      if (escape === 0x75) {
+        let unit = hex4(bytes, i + 2);
+        if (unit < 0) return -1;
+        i += 6;
+        if (unit >= 0xd800 && unit <= 0xdbff && bytes[i] === BACKSLASH) {
+          // A high surrogate and an escaped low one: one character.
+          const low = bytes[i + 1] === 0x75 ? hex4(bytes, i + 2) : -1;
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            out[o++] = 0xf0 | (unit >> 18);
+            out[o++] = 0x80 | ((unit >> 12) & 0x3f);
+            out[o++] = 0x80 | ((unit >> 6) & 0x3f);
+            out[o++] = 0x80 | (unit & 0x3f);
+            i += 6;
+            continue;
+          }
+        }
+        if (unit >= 0x80 && unit < 0x800) {
+          out[o++] = 0xc0 | (unit >> 6);
+          out[o++] = 0x80 | (unit & 0x3f);
+        } else if (unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff)) {
+          out[o++] = 0xe0 | (unit >> 12);
+          out[o++] = 0x80 | ((unit >> 6) & 0x3f);
+          out[o++] = 0x80 | (unit & 0x3f);
+        } else {
+          o = writeCanonicalUnit(out, o, unit);
+        }
+      } else if (KEPT_ESCAPE[escape] === 1) {
+        out[o++] = BACKSLASH;
+        out[o++] = escape;
+        i += 2;
+      } else if (escape === 0x2f) {
+        out[o++] = 0x2f;
+        i += 2;
+      } else {
+        return -1;
+      }
+    } else if (byte >= 0x80) {
+      const length = utf8Length(bytes, i);
+      if (length === 0) return -1;
+      for (const end = i + length; i < end;) out[o++] = bytes[i++];
+    } else {
+      return -1;
+    }
+  }
 }
 
 /**

@@ -31,6 +31,8 @@ export interface PutLiterals extends JsonLiterals {
 }
 
 const decoder = new TextDecoder();
+/** Where the literal just read ended, before it was rewritten. */
+const literal = { index: 0 };
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
@@ -134,15 +136,17 @@ export function readPutBody(
     if (bytes[i] !== COLON) return undefined;
     i = skipWhitespace(bytes, i + 1);
     if (member === KEY) {
-      const end = readJsonString(bytes, i, limits.maxKeySize);
+      const end = readJsonString(bytes, i, limits.maxKeySize, literal);
       if (end < 0) return undefined;
       keyStart = i;
-      keyEnd = i = end;
+      keyEnd = end;
+      i = literal.index;
     } else if (member === VALUE) {
-      const end = readJsonString(bytes, i, limits.maxValueSize);
+      const end = readJsonString(bytes, i, limits.maxValueSize, literal);
       if (end < 0) return undefined;
       valueStart = i;
-      valueEnd = i = end;
+      valueEnd = end;
+      i = literal.index;
     } else if (member === TTL) {
       const end = plainDigitsEnd(bytes, i);
       if (end < 0) return undefined;

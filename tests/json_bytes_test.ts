@@ -69,8 +69,13 @@ function read(text: string, maxLength = 256): string | -1 {
   const bytes = encoder.encode(`xx${text},"next"`);
   const before = JSON.parse("[" + decoder.decode(bytes.subarray(2)) + "]");
   const original = bytes.slice();
-  const end = readJsonString(bytes, 2, maxLength);
+  const after = { index: -1 };
+  const end = readJsonString(bytes, 2, maxLength, after);
   if (end < 0) assert.deepEqual(bytes, original, "a refused literal changed");
+  else {
+    assert.equal(after.index, 2 + encoder.encode(text).length, "after.index");
+    assert.ok(bytes.subarray(end, after.index).every((b) => b === 0x20));
+  }
   const after = JSON.parse("[" + decoder.decode(bytes.subarray(2)) + "]");
   assert.deepEqual(after, before, "the rewritten bytes read differently");
   return end < 0 ? -1 : decoder.decode(bytes.subarray(2, end));
