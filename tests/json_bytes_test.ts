@@ -5,7 +5,7 @@ import {
   readJsonString,
   writeJsonString,
 } from "../lib/json_bytes.ts";
-import { codePointLength } from "../routes/validation.ts";
+import { codePointLength } from "../lib/entry_limits.ts";
 import {
   jsonString,
   spellString,
@@ -69,12 +69,12 @@ function read(text: string, maxLength = 256): string | -1 {
   const bytes = encoder.encode(`xx${text},"next"`);
   const before = JSON.parse("[" + decoder.decode(bytes.subarray(2)) + "]");
   const original = bytes.slice();
-  const after = { index: -1 };
-  const end = readJsonString(bytes, 2, maxLength, after);
+  const next = { index: -1 };
+  const end = readJsonString(bytes, 2, maxLength, next);
   if (end < 0) assert.deepEqual(bytes, original, "a refused literal changed");
   else {
-    assert.equal(after.index, 2 + encoder.encode(text).length, "after.index");
-    assert.ok(bytes.subarray(end, after.index).every((b) => b === 0x20));
+    assert.equal(next.index, 2 + encoder.encode(text).length, "after.index");
+    assert.ok(bytes.subarray(end, next.index).every((b) => b === 0x20));
   }
   const after = JSON.parse("[" + decoder.decode(bytes.subarray(2)) + "]");
   assert.deepEqual(after, before, "the rewritten bytes read differently");

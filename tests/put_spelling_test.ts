@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ArenaCache } from "../lib/arena_cache.ts";
-import { type Cache, MapCache, MAX_TTL_SECONDS } from "../lib/cache.ts";
+import { type Cache, MAX_TTL_SECONDS } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { createApp } from "../routes/app.ts";
 import { errorResponse, hitBody, PUT_OK_BODY } from "../routes/responses.ts";
