@@ -22,6 +22,7 @@ import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
 import { median, summarize, summaryTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
+import { freePort } from "./server_process.ts";
 import { parseTimes, parseWrkOutput } from "./wrk.ts";
 
 Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
@@ -222,4 +223,49 @@ Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
   assert.ok(svg.startsWith("<svg ") && svg.trimEnd().endsWith("</svg>"));
   assert.ok(svg.includes("run &lt;1&gt;"));
   assert.ok(!svg.includes("NaN"));
+});
+
+Deno.test("the naive server stores, answers and counts misses like the API", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { PORT: String(port), HOST: "127.0.0.1", NOT_FOUND_STATUS: "200" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    assert.match((await reader.read()).value ?? "", /listening/);
+    reader.releaseLock();
+    const url = `http://127.0.0.1:${port}`;
+    const [entry] = makeUnicodeEntries(1);
+    const put = await fetch(`${url}/put`, {
+      method: "POST",
+      body: spellPutBody(entry, "python"),
+    });
+    assert.equal(put.status, 200);
+    assert.equal(
+      await put.text(),
+      '{"status":"OK","message":"Key inserted/updated successfully."}',
+    );
+    const get = await fetch(`${url}/get?key=${encodeURIComponent(entry.key)}`);
+    assert.equal(
+      await get.text(),
+      JSON.stringify({ status: "OK", key: entry.key, value: entry.value }),
+    );
+    const miss = await fetch(`${url}/get?key=absent`);
+    assert.equal(miss.status, 200);
+    await miss.text();
+    const bad = await fetch(`${url}/put`, { method: "POST", body: "{" });
+    assert.equal(bad.status, 400);
+    await bad.text();
+    const stats = await (await fetch(`${url}/stats`)).json();
+    assert.deepEqual(stats, { status: "OK", entries: 1, misses: 1 });
+  } finally {
+    child.kill("SIGTERM");
+    await child.stdout.cancel().catch(() => {});
+    await child.status;
+  }
 });
