@@ -49,6 +49,11 @@ export interface Config {
   authToken: string;
   /** Whether `GET /metrics` and request metrics are on (`METRICS`). */
   metrics: boolean;
+  /**
+   * Serving isolates over one shared store (`WORKERS`): a number, or `auto`
+   * (default) for the CPUs this process may use; 1 serves from the main one.
+   */
+  workers: number | "auto";
 }
 
 /** Store implementations: off-heap segments, or a plain `Map`. */
@@ -84,6 +89,7 @@ export const CONFIG_VARIABLES = [
   "IDLE_TIMEOUT_MS",
   "AUTH_TOKEN",
   "METRICS",
+  "WORKERS",
 ] as const;
 
 /**
@@ -195,6 +201,34 @@ function readSwitch(env: Env, name: string, fallback: boolean): boolean {
   );
 }
 
+/** Most serving isolates `WORKERS` accepts. */
+export const MAX_WORKERS = 64;
+
+function readWorkers(env: Env, cacheStore: CacheStore): number | "auto" {
+  const raw = env.WORKERS;
+  if (raw === undefined || raw.trim() === "") return "auto";
+  const text = raw.trim().toLowerCase();
+  if (text === "auto") return "auto";
+  const workers = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(workers >= 1 && workers <= MAX_WORKERS)) {
+    throw new ConfigError(
+      "WORKERS",
+      `Invalid WORKERS ${
+        JSON.stringify(raw)
+      }: expected auto or a whole number from 1 to ${MAX_WORKERS}.`,
+    );
+  }
+  if (workers > 1 && cacheStore !== "arena") {
+    throw new ConfigError(
+      "WORKERS",
+      `Invalid WORKERS ${
+        JSON.stringify(raw)
+      } with CACHE_STORE=${cacheStore}: only the arena store can be shared; set WORKERS=1 or CACHE_STORE=arena.`,
+    );
+  }
+  return workers;
+}
+
 /**
  * Builds the configuration from environment variables. Unset or blank
  * variables take their defaults; anything else must be valid.
@@ -260,5 +294,6 @@ export function parseConfig(env: Env): Config {
     idleTimeoutMs: readInteger(env, "IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
     authToken: readAuthToken(env),
     metrics: readSwitch(env, "METRICS", true),
+    workers: readWorkers(env, cacheStore),
   };
 }

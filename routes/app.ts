@@ -57,6 +57,8 @@ export interface AppOptions extends InputLimits {
   runtimeGauges?: () => RuntimeGauges;
   /** Where request and error logs go; requests are logged at debug level. */
   logger?: Logger;
+  /** More fields for `/stats`, about the process (e.g. its serving isolates). */
+  processStats?: () => Record<string, unknown>;
 }
 
 /**
@@ -224,7 +226,11 @@ export function createApp(options: AppOptions): Hono {
 
   app.get("/stats", function statsRoute() {
     const started = recorder.start();
-    const body = JSON.stringify({ status: "OK", ...cache.stats() });
+    const body = JSON.stringify({
+      status: "OK",
+      ...cache.stats(),
+      ...options.processStats?.(),
+    });
     return recorder.finish(route.stats, jsonResponse(body), started);
   });
 
