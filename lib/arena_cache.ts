@@ -43,12 +43,7 @@
  * @module
  */
 
-import type {
-  Cache,
-  CacheStats,
-  JsonLiterals,
-  SweepResult,
-} from "./cache.ts";
+import type { Cache, CacheStats, JsonLiterals, SweepResult } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";

@@ -257,7 +257,11 @@ export function controlViews(
 ): { ints: Int32Array; doubles: Float64Array } {
   return {
     ints: new Int32Array(layout.control, 0, CONTROL_INTS),
-    doubles: new Float64Array(layout.control, 4 * CONTROL_INTS, CONTROL_DOUBLES),
+    doubles: new Float64Array(
+      layout.control,
+      4 * CONTROL_INTS,
+      CONTROL_DOUBLES,
+    ),
   };
 }
 
