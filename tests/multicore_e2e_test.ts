@@ -1,0 +1,164 @@
+// The real server with several serving isolates over one shared store: many
+// clients, each on two connections of its own (which the kernel spreads over
+// the isolates), write keys of their own and read every write back on the
+// other connection. Every acknowledged PUT must be visible to every later
+// GET, exactly, on any connection; DELETE and TTL expiry likewise; a hot key
+// written with two values by everyone is only ever read as one of them.
+import assert from "node:assert/strict";
+import { startServer } from "./support/server_process.ts";
+
+const CLIENTS = 24;
+const ROUNDS = 120;
+const HOT = ["A".repeat(700), "B".repeat(300)];
+
+interface Answer {
+  status: number;
+  body: { value?: string; message?: string };
+}
+
+async function call(
+  client: Deno.HttpClient,
+  url: string,
+  init?: RequestInit,
+): Promise<Answer> {
+  const response = await fetch(url, { ...init, client });
+  return { status: response.status, body: await response.json() };
+}
+
+async function runClient(
+  base: string,
+  c: number,
+  ttlKeys: Map<string, number>,
+) {
+  const writer = Deno.createHttpClient({});
+  const reader = Deno.createHttpClient({});
+  const put = (key: string, value: string, ttl?: number) =>
+    call(writer, `${base}/put`, {
+      method: "POST",
+      body: JSON.stringify({ key, value, ttl }),
+    });
+  const get = (client: Deno.HttpClient, key: string) =>
+    call(client, `${base}/get?key=${encodeURIComponent(key)}`);
+  let acknowledged = 0;
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      const key = `c${c}-${i % 8}`;
+      // Values of many sizes, so that records move in compactions.
+      const value = `${key}=${i}:`.padEnd(
+        100 + ((c * 37 + i * 101) % 1400),
+        "xyz"[i % 3],
+      );
+      const written = await put(key, value);
+      assert.equal(written.status, 200);
+      acknowledged++;
+      const read = await get(reader, key);
+      assert.equal(read.status, 200, `${key} after its PUT`);
+      assert.equal(read.body.value, value, `${key} read on another connection`);
+      if (i % 10 === 9) {
+        const removed = await call(
+          writer,
+          `${base}/delete?key=${encodeURIComponent(key)}`,
+          { method: "DELETE" },
+        );
+        assert.equal(removed.status, 200);
+        assert.equal((await get(reader, key)).status, 404, `${key} deleted`);
+      }
+      if (i % 30 === 0) {
+        const ttlKey = `c${c}-ttl-${i}`;
+        assert.equal((await put(ttlKey, "short-lived", 1)).status, 200);
+        acknowledged++;
+        ttlKeys.set(ttlKey, performance.now());
+      }
+      if (c % 2 === 0 && i % 4 === 0) {
+        assert.equal((await put("hot", HOT[(c + i) % 2])).status, 200);
+        acknowledged++;
+      }
+      if (i % 3 === 0) {
+        const hot = await get(reader, "hot");
+        if (hot.status === 200) {
+          assert.ok(HOT.includes(hot.body.value!), "hot key is one value");
+        }
+      }
+    }
+  } finally {
+    writer.close();
+    reader.close();
+  }
+  return acknowledged;
+}
+
+async function check(workers: number) {
+  const server = await startServer({
+    env: {
+      WORKERS: String(workers),
+      MAX_VALUE_SIZE: "2000",
+      // Eleven 256 KiB segments: overwrites fill them, and compactions move
+      // live records while other isolates read them.
+      MAX_CACHE_BYTES: "3000000",
+      // The sweep runs in the main isolate meanwhile, under the same lock.
+      SWEEP_INTERVAL_MS: "20",
+      DEFAULT_TTL_SECONDS: "0",
+    },
+  });
+  try {
+    const ttlKeys = new Map<string, number>();
+    const acknowledged = await Promise.all(
+      Array.from(
+        { length: CLIENTS },
+        (_, c) => runClient(server.url, c, ttlKeys),
+      ),
+    );
+    // Final values, read on fresh connections.
+    const fresh = Deno.createHttpClient({});
+    for (let c = 0; c < CLIENTS; c++) {
+      for (let k = 0; k < 8; k++) {
+        const key = `c${c}-${k}`;
+        const last = ROUNDS - 8 + k;
+        const answer = await call(fresh, `${server.url}/get?key=${key}`);
+        if (last % 10 === 9) assert.equal(answer.status, 404, key);
+        else assert.ok(answer.body.value?.startsWith(`${key}=${last}:`), key);
+      }
+    }
+    // TTL keys expire for every isolate: wait out their second (real time:
+    // the server's clock cannot be injected from here).
+    const newest = Math.max(...ttlKeys.values());
+    const wait = newest + 1100 - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    for (const key of ttlKeys.keys()) {
+      const answer = await call(fresh, `${server.url}/get?key=${key}`);
+      assert.equal(answer.status, 404, `${key} expired`);
+    }
+    const stats = (await call(fresh, `${server.url}/stats`)).body as Record<
+      string,
+      unknown
+    >;
+    fresh.close();
+    assert.equal(stats.workers, workers);
+    const perWorker = stats.workerRequests as number[];
+    assert.equal(perWorker.length, workers);
+    assert.ok(perWorker.every((n) => n > 0), `requests: ${perWorker}`);
+    assert.equal(stats.puts, acknowledged.reduce((a, b) => a + b, 0));
+    assert.ok((stats.compactions as number) > 0, "records were compacted");
+    assert.equal(stats.evicted, 0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const puts = [...metrics.matchAll(
+      /^kvcache_http_requests_total\{route="put",status="200"\} (\d+)$/gm,
+    )];
+    assert.equal(
+      Number(puts[0][1]),
+      stats.puts,
+      "one scrape counts every isolate",
+    );
+  } finally {
+    const status = await server.stop("SIGTERM");
+    assert.equal(status.code, 0);
+  }
+}
+
+Deno.test("WORKERS=2: every acknowledged write is read back exactly on any connection", async () => {
+  await check(2);
+});
+
+Deno.test("WORKERS=4: every acknowledged write is read back exactly on any connection", async () => {
+  await check(4);
+});
