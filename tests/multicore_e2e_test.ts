@@ -5,7 +5,7 @@
 // GET, exactly, on any connection; DELETE and TTL expiry likewise; a hot key
 // written with two values by everyone is only ever read as one of them.
 import assert from "node:assert/strict";
-import { startServer } from "./support/server_process.ts";
+import { START_ARGS, startServer } from "./support/server_process.ts";
 
 const CLIENTS = 24;
 const ROUNDS = 120;
@@ -161,4 +161,26 @@ Deno.test("WORKERS=2: every acknowledged write is read back exactly on any conne
 
 Deno.test("WORKERS=4: every acknowledged write is read back exactly on any connection", async () => {
   await check(4);
+});
+
+Deno.test("without --unstable-net, WORKERS=2 stops startup naming WORKERS; auto serves from one isolate", async () => {
+  const args = START_ARGS.filter((arg) => arg !== "--unstable-net");
+  const refused = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: { WORKERS: "2", HOST: "127.0.0.1", PORT: "0", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(refused.code, 1);
+  assert.match(
+    new TextDecoder().decode(refused.stderr),
+    /Cannot start WORKERS=2: serving workers need --unstable-net/,
+  );
+  const server = await startServer({ args, env: { WORKERS: "auto" } });
+  try {
+    const stats = await (await fetch(`${server.url}/stats`)).json();
+    assert.equal(stats.workers, 1);
+  } finally {
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  }
 });
