@@ -20,8 +20,8 @@ import {
   type RunResult,
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
-import { runsTable, summarize, summaryTable } from "./report.ts";
-import type { ServerSpec } from "./server_process.ts";
+import { runsTable, summarize, summaryTable, variantTable } from "./report.ts";
+import { SERVER_RUN_FLAGS, type ServerSpec } from "./server_process.ts";
 import { renderSvg } from "./svg.ts";
 import {
   chooseLoadGenerator,
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     }
   }
   const cores = navigator.hardwareConcurrency;
-  const pinned = cores >= 2 &&
+  const pinned = !opts.unpinned && cores >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const serverPin = pinned ? ["taskset", "-c", "0"] : [];
   const loadPin = pinned ? ["taskset", "-c", "1"] : [];
@@ -86,6 +86,8 @@ async function main(): Promise<void> {
   log(
     pinned
       ? `pinning: servers on core 0, ${generator.name} on core 1 (taskset)`
+      : opts.unpinned
+      ? `pinning: none (--unpinned): servers and ${generator.name} share ${cores} cores`
       : `pinning: none (taskset unavailable or ${cores} core(s)); figures are noisier`,
   );
 
@@ -113,9 +115,7 @@ async function main(): Promise<void> {
       ...(opts.floorVsFloor ? floorArgv : [
         "deno",
         "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read=.env",
+        ...SERVER_RUN_FLAGS,
         opts.entry,
       ]),
     ],
@@ -238,6 +238,12 @@ async function main(): Promise<void> {
     "\nMedians over rounds, server / floor (" + subtitle + "):\n" +
       summaryTable(summaries),
   );
+  if (variant) {
+    console.log(
+      `\nServer / variant [${variantLabel}], medians over rounds:\n` +
+        variantTable(summaries, variantLabel),
+    );
+  }
   const busiest = Math.max(
     0,
     ...results.map((r) =>
