@@ -12,9 +12,9 @@
 # Both listen on 7171, run as a non-root user, read an optional /app/.env
 # (mount one with -v "$PWD/.env:/app/.env:ro") and take configuration from
 # -e VARIABLE=value. Memory is sized for a 2 GB container holding the default
-# 1.5 GB cache; see the README ("Docker") for other sizes.
+# 1.5 GB cache; see docs/operations.md ("Docker") for other sizes.
 
-# Pinned: idle-connection timeouts (routes/server.ts) use a Deno-internal
+# Pinned: idle-connection timeouts (server/serve.ts) use a Deno-internal
 # function; on a Deno without it the server falls back and warns at startup.
 ARG DENO_VERSION=2.9.6
 
@@ -59,7 +59,7 @@ RUN deno cache --frozen main.ts server/worker.ts scripts/healthcheck.ts
 #   keeps the cache (MAX_CACHE_BYTES, 1.5 GB = 1430 MiB) off the heap, so in a
 #   2 GB container the heap gets what is left after the cache and the runtime.
 #   With CACHE_STORE=map the cache lives on the heap: run with
-#   -e DENO_V8_FLAGS=--max-old-space-size=1792 (see the README).
+#   -e DENO_V8_FLAGS=--max-old-space-size=1792 (see docs/operations.md).
 # SHUTDOWN_TIMEOUT_MS: finish in-flight requests before docker stop's SIGKILL
 #   (10 s by default).
 ENV DENO_USE_CGROUPS=1 \

@@ -45,6 +45,7 @@
 
 import type { Cache, CacheStats, JsonLiterals, SweepResult } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { checkEntry, checkTtl, type EntryLimits } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
 import {
@@ -174,6 +175,7 @@ export class ArenaCache implements Cache {
   /** The lock every method takes, when the store is shared. */
   readonly #lock: SharedLock | undefined;
   readonly #defaultTtlMs: number;
+  readonly #limits: EntryLimits;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   readonly #maxRecordBytes: number;
@@ -205,13 +207,18 @@ export class ArenaCache implements Cache {
   /**
    * Opens a store: a new private one from `options`, or the one in `layout`
    * (see {@linkcode createArenaLayout}), which may be shared with other
-   * isolates. The first to open a layout initialises it.
+   * isolates; its sizes and limits then come from the layout. The first to
+   * open a layout initialises it.
    */
   constructor(options: ArenaCacheOptions, layout?: ArenaLayout) {
     this.#clock = options.clock ?? systemClock;
     layout ??= createArenaLayout(options, false);
     this.#layout = layout;
     this.#defaultTtlMs = layout.defaultTtlSeconds * 1000;
+    this.#limits = {
+      maxKeySize: layout.maxKeySize,
+      maxValueSize: layout.maxValueSize,
+    };
     this.#maxBytes = layout.maxBytes;
     this.#maxRecordBytes = layout.maxRecordBytes;
     this.#segmentBytes = layout.segmentBytes;
@@ -292,6 +299,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
+    checkEntry(key, value, ttlSeconds, this.#limits);
     const valueJson = JSON.stringify(value);
     const room = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
       3 * valueJson.length;
@@ -329,6 +337,7 @@ export class ArenaCache implements Cache {
     const valueLength = literals.valueEnd - valueStart;
     const size = RECORD_HEADER_BYTES + keyLength + valueLength;
     if (size > this.#maxRecordBytes) this.#tooLarge(size);
+    checkTtl(ttlSeconds);
     this.#lock?.acquire();
     try {
       const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
@@ -348,7 +357,7 @@ export class ArenaCache implements Cache {
 
   #tooLarge(size: number): never {
     throw new RangeError(
-      `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}.`,
+      `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}`,
     );
   }
 

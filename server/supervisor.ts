@@ -22,7 +22,7 @@
 import { ArenaCache, createArenaLayout } from "../lib/arena_cache.ts";
 import type { Config, Env } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
-import { Metrics, metricsRegionSlots } from "../lib/metrics.ts";
+import { Metrics, metricsRegionSlots } from "../routes/metrics.ts";
 import { Sweeper } from "../lib/sweeper.ts";
 import { ROUTE_LABELS } from "../routes/app.ts";
 import type { WorkerReport, WorkerStart } from "./worker.ts";

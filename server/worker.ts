@@ -12,11 +12,11 @@ import { ArenaCache, type ArenaLayout } from "../lib/arena_cache.ts";
 import { type Env, parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
 import { LoopLagMonitor } from "../lib/loop_lag.ts";
-import { Metrics, type RuntimeGauges } from "../lib/metrics.ts";
+import { Metrics, type RuntimeGauges } from "../routes/metrics.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "../routes/app.ts";
-import { BodyReader } from "../routes/body.ts";
+import { BodyReader } from "./body_reader.ts";
 import { errorResponse } from "../routes/responses.ts";
-import { serve, type Server } from "../routes/server.ts";
+import { serve, type Server } from "./serve.ts";
 
 /** What the supervisor sends a worker to start it. */
 export interface WorkerStart {

@@ -68,6 +68,10 @@ export interface ArenaLayout {
   maxBytes: number;
   /** TTL of entries written without one; 0 means they never expire. */
   defaultTtlSeconds: number;
+  /** Longest key stored, in code points. */
+  maxKeySize: number;
+  /** Longest value stored, in code points. */
+  maxValueSize: number;
   /** Most bytes one record can take. */
   maxRecordBytes: number;
   /** Bytes per segment, a power of two. */
@@ -240,6 +244,8 @@ export function createArenaLayout(
   return {
     maxBytes: options.maxBytes,
     defaultTtlSeconds: options.defaultTtlSeconds,
+    maxKeySize: options.maxKeySize,
+    maxValueSize: options.maxValueSize,
     maxRecordBytes: maxRecord,
     segmentBytes,
     maxSegments,
