@@ -82,6 +82,7 @@ import {
   F_HITS,
   F_LIVE_BYTES,
   F_LOCK_CONTENDED,
+  F_LOCK_SLEPT,
   F_MISSES,
   F_PUTS,
   F_SWEEPS_RUN,
@@ -420,9 +421,16 @@ export class ArenaCache implements Cache {
     }
   }
 
-  /** Times an operation of any isolate found the lock held (0 if private). */
-  lockContentions(): number {
-    return this.#numbers[F_LOCK_CONTENDED] + (this.#lock?.contended ?? 0);
+  /**
+   * How often operations of every isolate found the lock held, and how often
+   * they then slept rather than spun (both 0 when the store is private).
+   */
+  lockStats(): { contended: number; slept: number } {
+    return {
+      contended: this.#numbers[F_LOCK_CONTENDED] +
+        (this.#lock?.contended ?? 0),
+      slept: this.#numbers[F_LOCK_SLEPT] + (this.#lock?.slept ?? 0),
+    };
   }
 
   /** Releases the lock, first publishing this isolate's contention count. */
@@ -430,7 +438,9 @@ export class ArenaCache implements Cache {
     if (lock === undefined) return;
     if (lock.contended !== 0) {
       this.#numbers[F_LOCK_CONTENDED] += lock.contended;
+      this.#numbers[F_LOCK_SLEPT] += lock.slept;
       lock.contended = 0;
+      lock.slept = 0;
     }
     lock.release();
   }

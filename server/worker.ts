@@ -98,6 +98,7 @@ export function startWorker(
     processStats: () => ({
       workers: start.workers,
       workerRequests: Array.from(requests),
+      lock: cache.lockStats(),
     }),
   });
   const index = start.index;

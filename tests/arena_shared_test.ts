@@ -78,6 +78,8 @@ Deno.test("workers sharing one store each see exactly their own writes, while co
   }
   const stats = cache.stats();
   assert.ok(stats.compactions > 10, `${stats.compactions} compactions`);
+  // The workers really ran at once: some found the lock held.
+  assert.ok(cache.lockStats().contended > 0, "no contention: not concurrent");
   assert.equal(stats.evicted, 0);
   // Every operation of every worker was counted, none twice or lost.
   const sum = (field: "puts" | "deletes") =>

@@ -160,6 +160,8 @@ export const F_SWEEPS_RUN = 12;
 export const F_COMPACTIONS = 13;
 /** Times an operation found the lock held by another isolate. */
 export const F_LOCK_CONTENDED = 14;
+/** Times a contended operation slept in `Atomics.wait`. */
+export const F_LOCK_SLEPT = 15;
 const CONTROL_DOUBLES = 32;
 
 /** Buckets the index starts with; it grows by linear hashing from there. */

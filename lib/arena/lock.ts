@@ -34,8 +34,10 @@ export const WAIT_TIMEOUT_MS = 1;
 export class SharedLock {
   readonly #words: Int32Array;
   readonly #index: number;
-  /** Times `acquire` found the lock held, for the contention metric. */
+  /** Times `acquire` found the lock held, for the contention figures. */
   contended = 0;
+  /** Times a contended `acquire` slept in `Atomics.wait`. */
+  slept = 0;
 
   /** Uses word `index` of `words`, which must start at 0 (free). */
   constructor(words: Int32Array, index: number) {
@@ -71,6 +73,7 @@ export class SharedLock {
     }
     // Mark it contended; whoever releases it then wakes a sleeper.
     while (Atomics.exchange(words, index, CONTENDED) !== FREE) {
+      this.slept++;
       Atomics.wait(words, index, CONTENDED, WAIT_TIMEOUT_MS);
     }
   }
