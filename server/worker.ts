@@ -81,13 +81,16 @@ export function startWorker(
   });
   // Read by the gauges once the server below exists.
   const serving: { server?: Server } = {};
-  const runtimeGauges = (): RuntimeGauges => ({
-    eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
-    residentBytes: Deno.memoryUsage().rss,
-    heapUsedBytes: Deno.memoryUsage().heapUsed,
-    openConnections: serving.server?.connections ?? 0,
-    idleClosedConnections: serving.server?.idleClosed ?? 0,
-  });
+  const runtimeGauges = (): RuntimeGauges => {
+    const memory = Deno.memoryUsage();
+    return {
+      eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
+      residentBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      openConnections: serving.server?.connections ?? 0,
+      idleClosedConnections: serving.server?.idleClosed ?? 0,
+    };
+  };
   const app = createApp({
     ...appOptionsFrom(config),
     cache,
