@@ -25,7 +25,7 @@ const HELD = 1;
 const CONTENDED = 2;
 
 /** Spins on a contended lock before sleeping. */
-export const SPINS_BEFORE_WAIT = 64;
+export const SPINS_BEFORE_WAIT = 1024;
 
 /** Longest sleep of a waiter between looks at the lock, in milliseconds. */
 export const WAIT_TIMEOUT_MS = 1;
