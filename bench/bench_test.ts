@@ -17,7 +17,7 @@ import {
 } from "./data.ts";
 import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
-import { median, summarize } from "./report.ts";
+import { median, summarize, variantTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
 import { parseTimes, parseWrkOutput } from "./wrk.ts";
 
@@ -101,6 +101,8 @@ Deno.test("options: durations, lists and defaults", () => {
   assert.equal(o.durationSeconds, 5);
   assert.deepEqual(o.only, ["mix", "fill", "miss"]);
   assert.equal(o.rounds, 2);
+  assert.equal(o.unpinned, false);
+  assert.equal(parseOptions(["--unpinned"]).unpinned, true);
   assert.throws(() => parseOptions(["--rounds", "0"]));
   assert.throws(() => parseOptions(["--bogus"]));
 });
@@ -160,6 +162,18 @@ Deno.test("summarize takes medians and server/floor ratios", () => {
   assert.equal(s.ratio.rps, 0.6);
   assert.equal(s.ratio.cpuUsPerRequest, 2.5);
   assert.equal(s.ratio.p99, 4);
+});
+
+Deno.test("variantTable gives the server's figures over the variant's", () => {
+  const summaries = summarize([
+    { ...fakeRun("server", 120, 11, 300), workload: "mix" },
+    { ...fakeRun("floor", 100, 10, 100), workload: "mix" },
+    { ...fakeRun("server", 100, 10, 200), workload: "mix [WORKERS=1]" },
+    { ...fakeRun("floor", 100, 10, 100), workload: "mix [WORKERS=1]" },
+  ]);
+  const table = variantTable(summaries, "WORKERS=1");
+  const row = table.split("\n")[2].split(/\s{2,}/);
+  assert.deepEqual(row, ["mix", "120 / 100", "1.20", "1.10", "1.50"]);
 });
 
 Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
