@@ -51,7 +51,7 @@ export type WorkerReport =
 export const GAUGE_PUBLISH_MS = 1000;
 
 /**
- * Starts serving as told by `start`; resolves with a function that drains
+ * Starts serving as told by `start`; returns a function that drains
  * the worker (requests in progress finish, connections close).
  */
 export function startWorker(
