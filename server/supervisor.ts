@@ -4,8 +4,11 @@
  * each serve the HTTP app on the same port with `reusePort`, and itself only
  * sweeps, handles signals and watches the workers.
  *
- * - Startup: worker 0 binds the configured port (0 picks one), the others
- *   then bind the port it got; "listening" is logged once all are serving.
+ * - Startup: the port must be free: `reusePort` would otherwise let the
+ *   workers join another process's listeners (say, a second kv-cache on the
+ *   same port) and split the traffic between two caches, so it is first
+ *   bound once without it. Then worker 0 binds the configured port (0 picks
+ *   one), the others the port it got; "listening" is logged once all serve.
  * - The sweep runs here, once for the process; eviction and compaction run
  *   inside writes, paced, whichever worker writes.
  * - SIGINT/SIGTERM: every worker drains (requests in progress finish, then
@@ -71,6 +74,20 @@ export function workersUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `hostname:port` cannot be bound alone (without `reusePort`), e.g.
+ * another process listens there; undefined if it can (or `port` is 0).
+ */
+function portTaken(hostname: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  try {
+    Deno.listen({ hostname, port }).close();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
 /** Options for {@linkcode superviseWorkers}. */
 export interface SupervisorOptions {
   /** The configuration. */
@@ -124,6 +141,14 @@ export async function superviseWorkers(
   options: SupervisorOptions,
 ): Promise<number> {
   const { config, logger, workers } = options;
+  const taken = portTaken(config.host, config.port);
+  if (taken !== undefined) {
+    logger.error(
+      `Cannot listen on ${config.host}:${config.port}: ${taken}. Stop what holds it or set PORT to a free port.`,
+      { workers },
+    );
+    return 1;
+  }
   const layout = createArenaLayout({
     maxBytes: config.maxCacheBytes,
     defaultTtlSeconds: config.defaultTtlSeconds,

@@ -184,3 +184,38 @@ Deno.test("without --unstable-net, WORKERS=2 stops startup naming WORKERS; auto 
     assert.equal((await server.stop("SIGTERM")).code, 0);
   }
 });
+
+Deno.test("WORKERS=2 refuses a port another process listens on, even with reusePort", async () => {
+  // A listener like the workers' own: without the check, they would join it
+  // and split the traffic between two caches.
+  const other = Deno.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    reusePort: true,
+  });
+  const port = (other.addr as Deno.NetAddr).port;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: START_ARGS,
+      env: {
+        WORKERS: "2",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        NO_COLOR: "1",
+      },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // A server that started anyway is stopped, and fails the test.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const output = await child.output();
+    clearTimeout(timer);
+    assert.equal(output.code, 1);
+    assert.match(
+      new TextDecoder().decode(output.stderr),
+      new RegExp(`Cannot listen on 127.0.0.1:${port}: .*set PORT`),
+    );
+  } finally {
+    other.close();
+  }
+});
