@@ -26,7 +26,7 @@ async function stress(options: {
     segmentBytes: 4096,
   };
   const layout = createArenaLayout(layoutOptions, true);
-  const clock = new SharedArrayBuffer(4);
+  const clock = new SharedArrayBuffer(8);
   new Int32Array(clock)[0] = 1_000_000;
   const time = new Int32Array(clock);
   const cache = new ArenaCache({
@@ -50,6 +50,7 @@ async function stress(options: {
           };
           const start: StressStart = {
             index,
+            workers: options.workers,
             seed: 1234 + index,
             operations: options.operations,
             keys: options.keys,

@@ -13,10 +13,13 @@ import { ArenaCache, type ArenaLayout } from "../../lib/arena_cache.ts";
 /** What the test sends a stress worker. */
 export interface StressStart {
   index: number;
+  /** Workers in the test: each waits for all before its first operation. */
+  workers: number;
   seed: number;
   operations: number;
   keys: number;
   layout: ArenaLayout;
+  /** Int32 slot 0: the clock; slot 1: workers ready to start. */
   clock: SharedArrayBuffer;
   /** Two values every worker writes to the hot key. */
   hot: [string, string];
@@ -69,6 +72,11 @@ function run(start: StressStart): StressReport {
     maxValueSize: 1,
     clock,
   }, start.layout);
+  // Start together, so that the operations really interleave.
+  Atomics.add(time, 1, 1);
+  for (let ready; (ready = Atomics.load(time, 1)) < start.workers;) {
+    Atomics.wait(time, 1, ready, 10);
+  }
   const next = random(start.seed);
   const model = new Map<string, Expected>();
   const report: StressReport = {
