@@ -325,7 +325,7 @@ export class ArenaCache implements Cache {
       if (read < valueJson.length || size > this.#maxRecordBytes) {
         this.#tooLarge(size);
       }
-      this.#link(slot, keyLength, written, ttlSeconds);
+      this.#link(slot, keyLength, written, this.#expiry(ttlSeconds));
     } finally {
       this.#release(this.#lock);
     }
@@ -350,7 +350,7 @@ export class ArenaCache implements Cache {
         bytes.subarray(valueStart, literals.valueEnd),
         keyStart + keyLength,
       );
-      this.#link(slot, keyLength, valueLength, ttlSeconds);
+      this.#link(slot, keyLength, valueLength, this.#expiry(ttlSeconds));
     } finally {
       this.#release(this.#lock);
     }
@@ -453,6 +453,14 @@ export class ArenaCache implements Cache {
       : slot;
   }
 
+  /** The absolute expiry of an entry written now with `ttlSeconds`. */
+  #expiry(ttlSeconds: number | undefined): number {
+    const ttlMs = ttlSeconds === undefined
+      ? this.#defaultTtlMs
+      : ttlSeconds * 1000;
+    return ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
+  }
+
   /**
    * Completes a record just written at the end of segment `slot`: links it
    * into the index in place of the key's previous record, sets its header
@@ -462,11 +470,8 @@ export class ArenaCache implements Cache {
     slot: number,
     keyLength: number,
     valueLength: number,
-    ttlSeconds: number | undefined,
+    expiresAt: number,
   ): void {
-    const ttlMs = ttlSeconds === undefined
-      ? this.#defaultTtlMs
-      : ttlSeconds * 1000;
     const state = this.#state;
     const numbers = this.#numbers;
     const offset = this.#used[slot];
@@ -483,9 +488,7 @@ export class ArenaCache implements Cache {
     this.#words[words + HASH] = hash;
     this.#words[words + KEY_LENGTH] = keyLength;
     this.#words[words + VALUE_LENGTH] = valueLength;
-    this.#doubles[p / 8 + EXPIRES_AT] = ttlMs === 0
-      ? 0
-      : this.#clock.now() + ttlMs;
+    this.#doubles[p / 8 + EXPIRES_AT] = expiresAt;
     this.#buckets[bucket] = p / 8 + 1;
     this.#used[slot] = offset + size;
     this.#live[slot] += size;
