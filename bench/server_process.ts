@@ -51,7 +51,10 @@ export const SERVER_RUN_FLAGS = [
  * Command line of the kv-cache server as `deno task start` runs it, pinned to
  * core 0, with `denoFlags` (e.g. `--cpu-prof`) before the entry point.
  */
-export function pinnedServerArgv(denoFlags: string[] = []): string[] {
+export function pinnedServerArgv(
+  denoFlags: string[] = [],
+  entry = "main.ts",
+): string[] {
   return [
     "taskset",
     "-c",
@@ -60,7 +63,7 @@ export function pinnedServerArgv(denoFlags: string[] = []): string[] {
     "run",
     ...SERVER_RUN_FLAGS,
     ...denoFlags,
-    "main.ts",
+    entry,
   ];
 }
 
@@ -71,10 +74,11 @@ export function pinnedServerArgv(denoFlags: string[] = []): string[] {
 export function startPinnedServer(
   env: Record<string, string>,
   denoFlags: string[] = [],
+  entry = "main.ts",
 ): Promise<RunningServer> {
   return startServer({
     name: "server",
-    argv: pinnedServerArgv(denoFlags),
+    argv: pinnedServerArgv(denoFlags, entry),
     cwd: new URL("..", import.meta.url).pathname,
     env: { LOG_LEVEL: "warn", ...env },
   });
