@@ -16,7 +16,11 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { type RunningServer, startServer } from "../server_process.ts";
+import {
+  type RunningServer,
+  SERVER_RUN_FLAGS,
+  startServer,
+} from "../server_process.ts";
 import type { LoadResult } from "../wrk.ts";
 import {
   type MemoryLoadResult,
@@ -100,9 +104,7 @@ async function startCacheServer(
       ...(s.store === "map"
         ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
         : []),
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
+      ...SERVER_RUN_FLAGS,
       "main.ts",
     ],
     cwd: ROOT,
