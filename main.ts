@@ -14,6 +14,8 @@ import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
 import { Metrics } from "./lib/metrics.ts";
+import { SnapshotError } from "./lib/snapshot_format.ts";
+import { SnapshotService } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./routes/body.ts";
@@ -45,6 +47,24 @@ export async function main(): Promise<number> {
       maxBytes: config.maxCacheBytes,
       defaultTtlSeconds: config.defaultTtlSeconds,
     });
+  const snapshots = config.snapshotFile
+    ? new SnapshotService(cache, {
+      path: config.snapshotFile,
+      intervalSeconds: config.snapshotIntervalSeconds,
+      maxKeySize: config.maxKeySize,
+      maxValueSize: config.maxValueSize,
+      logger,
+    })
+    : undefined;
+  try {
+    await snapshots?.load();
+  } catch (error) {
+    if (!(error instanceof SnapshotError || error instanceof ConfigError)) {
+      throw error;
+    }
+    console.error(`kv-cache: ${error.message}`);
+    return 1;
+  }
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
   const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
@@ -110,6 +130,8 @@ export async function main(): Promise<number> {
         idleTimeoutMs: config.idleTimeoutMs,
         auth: config.authToken ? "bearer token" : "none",
         metrics: config.metrics,
+        snapshotFile: config.snapshotFile,
+        snapshotIntervalSeconds: config.snapshotIntervalSeconds,
       });
       if (!config.authToken && !isLoopback(hostname)) {
         logger.warn(
@@ -125,6 +147,7 @@ export async function main(): Promise<number> {
     );
   }
   sweeper.start();
+  snapshots?.start();
   if (metrics) loopLag.start();
 
   const signal = await new Promise<string>((resolve) => {
@@ -154,8 +177,15 @@ export async function main(): Promise<number> {
       timeoutMs: config.shutdownTimeoutMs,
     });
   }
+  const saved = await snapshots?.close().then(() => true, (error) => {
+    logger.error("final snapshot failed; the previous one is kept", {
+      file: config.snapshotFile,
+      error: String(error),
+    });
+    return false;
+  }) ?? true;
   logger.info("stopped");
-  return 0;
+  return saved ? 0 : 1;
 }
 
 /** Reports whether `hostname` is a loopback address. */

@@ -21,6 +21,8 @@ import {
   type Cache,
   CacheCounters,
   type CacheStats,
+  type EntryVisitor,
+  type EntryWalk,
   type JsonLiterals,
   type SweepResult,
 } from "./cache.ts";
@@ -331,11 +333,80 @@ export class ArenaCache implements Cache {
       valueJson,
       segment.bytes.subarray(keyStart + keyLength),
     ).written;
-    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+    this.#link(slot, offset, keyLength, valueLength, this.#expiry(ttlSeconds));
   }
 
   /** {@inheritDoc Cache.setJson} */
   setJson(literals: JsonLiterals, ttlSeconds?: number): void {
+    this.#storeLiterals(literals, this.#expiry(ttlSeconds));
+  }
+
+  /** {@inheritDoc Cache.restore} */
+  restore(literals: JsonLiterals, expiresAt: number): void {
+    this.#storeLiterals(literals, expiresAt);
+  }
+
+  /** {@inheritDoc Cache.walk} */
+  walk(): EntryWalk {
+    // Per segment, its generation + 1 when the walk reported it (0: never).
+    const reported = new Uint32Array(this.#maxSegments);
+    const literals: JsonLiterals = {
+      bytes: new Uint8Array(0),
+      keyStart: 0,
+      keyEnd: 0,
+      valueStart: 0,
+      valueEnd: 0,
+    };
+    return { step: (visit) => this.#walkStep(reported, literals, visit) };
+  }
+
+  /**
+   * One step of a walk: reports the live records of the oldest segment not
+   * reported in its current generation. A compaction that moves records into
+   * a reported segment gives it a new generation, so they are reported again
+   * rather than missed. A segment being compacted is not read: the step
+   * advances the compaction instead (by one segment's worth of records).
+   */
+  #walkStep(
+    reported: Uint32Array,
+    literals: JsonLiterals,
+    visit: EntryVisitor,
+  ): boolean {
+    let slot = -1;
+    for (const candidate of this.#order) {
+      if (reported[candidate] !== ((this.#generation[candidate] + 1) >>> 0)) {
+        slot = candidate;
+        break;
+      }
+    }
+    if (slot < 0) return false;
+    if (this.#rewriting[slot] === 1) {
+      this.#reclaimStep(this.#segmentBytes);
+      return true;
+    }
+    const segment = this.#segments[slot];
+    const words = segment.words;
+    const end = this.#used[slot];
+    const now = this.#clock.now();
+    literals.bytes = segment.bytes;
+    for (let offset = 0; offset < end;) {
+      const keyLength = words[(offset >>> 2) + KEY_LENGTH];
+      const valueLength = words[(offset >>> 2) + VALUE_LENGTH];
+      const expiresAt = segment.doubles[(offset >>> 3) + EXPIRES_AT];
+      if (!(keyLength & DEAD) && (expiresAt === 0 || expiresAt > now)) {
+        literals.keyStart = offset + RECORD_HEADER_BYTES;
+        literals.keyEnd = literals.valueStart = literals.keyStart + keyLength;
+        literals.valueEnd = literals.valueStart + valueLength;
+        visit(literals, expiresAt);
+      }
+      offset += recordSize(keyLength & ~DEAD, valueLength);
+    }
+    reported[slot] = this.#generation[slot] + 1;
+    return true;
+  }
+
+  /** Stores a key and value given as literals, expiring at `expiresAt`. */
+  #storeLiterals(literals: JsonLiterals, expiresAt: number): void {
     const { bytes, keyStart: from, valueStart } = literals;
     const keyLength = literals.keyEnd - from;
     const valueLength = literals.valueEnd - valueStart;
@@ -357,7 +428,15 @@ export class ArenaCache implements Cache {
       segment.bytes,
       keyStart + keyLength,
     );
-    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+    this.#link(slot, offset, keyLength, valueLength, expiresAt);
+  }
+
+  /** The absolute expiry of an entry written now with `ttlSeconds`. */
+  #expiry(ttlSeconds: number | undefined): number {
+    const ttlMs = ttlSeconds === undefined
+      ? this.#defaultTtlMs
+      : ttlSeconds * 1000;
+    return ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
   }
 
   /** The head segment if it has `room` bytes free, else a new head. */
@@ -378,11 +457,8 @@ export class ArenaCache implements Cache {
     offset: number,
     keyLength: number,
     valueLength: number,
-    ttlSeconds: number | undefined,
+    expiresAt: number,
   ): void {
-    const ttlMs = ttlSeconds === undefined
-      ? this.#defaultTtlMs
-      : ttlSeconds * 1000;
     const segment = this.#segments[slot];
     const keyStart = offset + RECORD_HEADER_BYTES;
     const hash = hashBytes(segment.bytes, keyStart, keyLength);
@@ -396,9 +472,7 @@ export class ArenaCache implements Cache {
     segment.words[words + HASH] = hash;
     segment.words[words + KEY_LENGTH] = keyLength;
     segment.words[words + VALUE_LENGTH] = valueLength;
-    segment.doubles[(offset >>> 3) + EXPIRES_AT] = ttlMs === 0
-      ? 0
-      : this.#clock.now() + ttlMs;
+    segment.doubles[(offset >>> 3) + EXPIRES_AT] = expiresAt;
     this.#buckets[bucket] = this.#address(slot, offset);
     this.#used[slot] = offset + size;
     this.#live[slot] += size;

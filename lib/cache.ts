@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { estimateEntryBytes } from "./size.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Counters and gauges describing a cache, as served by `GET /stats`. */
 export interface CacheStats {
@@ -128,6 +129,27 @@ export interface JsonLiterals {
 }
 
 /**
+ * Receives one live entry of an {@linkcode EntryWalk}: its key and value as
+ * JSON string literals (valid only during the call) and its absolute expiry
+ * in ms since the epoch (0: never).
+ */
+export type EntryVisitor = (literals: JsonLiterals, expiresAt: number) => void;
+
+/**
+ * A walk over a cache's live entries, oldest first, in bounded steps so that
+ * the caller can give the event loop back between them (snapshots).
+ */
+export interface EntryWalk {
+  /**
+   * Reports the next batch of live entries to `visit`, oldest first; returns
+   * false once every entry has been reported. Entries written between steps
+   * may or may not be reported; one moved by the store between steps may be
+   * reported twice (the later report is the current one).
+   */
+  step(visit: EntryVisitor): boolean;
+}
+
+/**
  * What the HTTP layer and the sweeper need from a cache. Any store that keeps
  * these semantics can replace {@linkcode MapCache} without touching routes.
  */
@@ -159,6 +181,14 @@ export interface Cache {
   sweep(maxEntries: number): SweepResult;
   /** Returns a snapshot of the cache's counters. */
   stats(): CacheStats;
+  /** Starts a walk over the live entries, oldest first (for snapshots). */
+  walk(): EntryWalk;
+  /**
+   * Stores an entry as the newest one with an absolute expiry (ms since the
+   * epoch; 0: never), as a snapshot recorded it. The literals are as for
+   * {@linkcode Cache.setJson}.
+   */
+  restore(literals: JsonLiterals, expiresAt: number): void;
 }
 
 /** Options for {@linkcode MapCache}. */
@@ -203,6 +233,66 @@ export const MAX_TTL_SECONDS = 2_147_483_647;
 
 class Entry {
   constructor(public value: string, public expiresAt: number) {}
+}
+
+function parseLiterals(literals: JsonLiterals): [string, string] {
+  const { bytes } = literals;
+  return [
+    JSON.parse(decoder.decode(
+      bytes.subarray(literals.keyStart, literals.keyEnd),
+    )),
+    JSON.parse(decoder.decode(
+      bytes.subarray(literals.valueStart, literals.valueEnd),
+    )),
+  ];
+}
+
+/** Entries a {@linkcode MapWalk} step reports at most. */
+const MAP_WALK_BATCH = 1024;
+
+/**
+ * A walk over a `Map` in insertion (age) order. A `Map` iterator survives
+ * changes: deleted entries are skipped, new and overwritten ones (moved to
+ * the end) are reached later.
+ */
+class MapWalk implements EntryWalk {
+  #scratch = new Uint8Array(4096);
+  readonly #literals: JsonLiterals = {
+    bytes: this.#scratch,
+    keyStart: 0,
+    keyEnd: 0,
+    valueStart: 0,
+    valueEnd: 0,
+  };
+
+  constructor(
+    readonly entries: Iterator<[string, Entry]>,
+    readonly clock: Clock,
+  ) {}
+
+  step(visit: EntryVisitor): boolean {
+    const now = this.clock.now();
+    for (let i = 0; i < MAP_WALK_BATCH; i++) {
+      const next = this.entries.next();
+      if (next.done) return false;
+      const [key, entry] = next.value;
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) continue;
+      const keyJson = JSON.stringify(key);
+      const valueJson = JSON.stringify(entry.value);
+      const room = 3 * (keyJson.length + valueJson.length);
+      if (this.#scratch.length < room) this.#scratch = new Uint8Array(room);
+      const literals = this.#literals;
+      literals.bytes = this.#scratch;
+      literals.keyEnd = encoder.encodeInto(keyJson, this.#scratch).written;
+      literals.valueStart = literals.keyEnd;
+      literals.valueEnd = literals.keyEnd + encoder.encodeInto(
+        valueJson,
+        this.#scratch.subarray(literals.keyEnd),
+      ).written;
+      visit(literals, entry.expiresAt);
+    }
+    return true;
+  }
 }
 
 /**
@@ -275,7 +365,21 @@ export class MapCache implements Cache {
     const ttlMs = ttlSeconds === undefined
       ? this.#defaultTtlMs
       : ttlSeconds * 1000;
-    const expiresAt = ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
+    this.#put(key, value, ttlMs === 0 ? 0 : this.#clock.now() + ttlMs);
+  }
+
+  /** {@inheritDoc Cache.restore} */
+  restore(literals: JsonLiterals, expiresAt: number): void {
+    const [key, value] = parseLiterals(literals);
+    this.#put(key, value, expiresAt);
+  }
+
+  /** {@inheritDoc Cache.walk} */
+  walk(): EntryWalk {
+    return new MapWalk(this.#map.entries(), this.#clock);
+  }
+
+  #put(key: string, value: string, expiresAt: number): void {
     const map = this.#map;
     let entry = map.get(key);
     if (entry === undefined) {
@@ -294,16 +398,8 @@ export class MapCache implements Cache {
 
   /** {@inheritDoc Cache.setJson} */
   setJson(literals: JsonLiterals, ttlSeconds?: number): void {
-    const { bytes } = literals;
-    this.set(
-      JSON.parse(decoder.decode(
-        bytes.subarray(literals.keyStart, literals.keyEnd),
-      )),
-      JSON.parse(decoder.decode(
-        bytes.subarray(literals.valueStart, literals.valueEnd),
-      )),
-      ttlSeconds,
-    );
+    const [key, value] = parseLiterals(literals);
+    this.set(key, value, ttlSeconds);
   }
 
   /** {@inheritDoc Cache.delete} */

@@ -49,6 +49,10 @@ export interface Config {
   authToken: string;
   /** Whether `GET /metrics` and request metrics are on (`METRICS`). */
   metrics: boolean;
+  /** Snapshot loaded at start and written at shutdown; "" = none (`SNAPSHOT_FILE`). */
+  snapshotFile: string;
+  /** Seconds between background snapshots; 0 = none (`SNAPSHOT_INTERVAL_S`). */
+  snapshotIntervalSeconds: number;
 }
 
 /** Store implementations: off-heap segments, or a plain `Map`. */
@@ -84,6 +88,8 @@ export const CONFIG_VARIABLES = [
   "IDLE_TIMEOUT_MS",
   "AUTH_TOKEN",
   "METRICS",
+  "SNAPSHOT_FILE",
+  "SNAPSHOT_INTERVAL_S",
 ] as const;
 
 /**
@@ -195,6 +201,32 @@ function readSwitch(env: Env, name: string, fallback: boolean): boolean {
   );
 }
 
+function readSnapshotFile(env: Env): string {
+  const raw = env.SNAPSHOT_FILE;
+  if (raw === undefined || raw.trim() === "") return "";
+  const path = raw.trim();
+  if (path.endsWith("/") || path.includes("\0")) {
+    throw new ConfigError(
+      "SNAPSHOT_FILE",
+      `Invalid SNAPSHOT_FILE ${
+        JSON.stringify(raw)
+      }: expected the path of a file, e.g. snapshots/kv-cache.snapshot.`,
+    );
+  }
+  return path;
+}
+
+function readSnapshotInterval(env: Env, snapshotFile: string): number {
+  const seconds = readInteger(env, "SNAPSHOT_INTERVAL_S", 0, 0, 2_000_000);
+  if (seconds > 0 && snapshotFile === "") {
+    throw new ConfigError(
+      "SNAPSHOT_INTERVAL_S",
+      `Invalid SNAPSHOT_INTERVAL_S ${seconds}: it needs SNAPSHOT_FILE, which is blank.`,
+    );
+  }
+  return seconds;
+}
+
 /**
  * Builds the configuration from environment variables. Unset or blank
  * variables take their defaults; anything else must be valid.
@@ -225,6 +257,7 @@ export function parseConfig(env: Env): Config {
     minCacheBytes,
     Number.MAX_SAFE_INTEGER,
   );
+  const snapshotFile = readSnapshotFile(env);
   return {
     port: readInteger(env, "PORT", 7171, 0, 65535),
     host: readHost(env),
@@ -260,5 +293,7 @@ export function parseConfig(env: Env): Config {
     idleTimeoutMs: readInteger(env, "IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
     authToken: readAuthToken(env),
     metrics: readSwitch(env, "METRICS", true),
+    snapshotFile,
+    snapshotIntervalSeconds: readSnapshotInterval(env, snapshotFile),
   };
 }

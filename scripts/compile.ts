@@ -14,7 +14,8 @@
 export const PERMISSION_FLAGS = [
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env",
+  "--allow-read=.env,snapshots",
+  "--allow-write=snapshots",
 ] as const;
 
 /**

@@ -27,7 +27,8 @@ export const START_ARGS = [
   "run",
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env",
+  "--allow-read=.env,snapshots",
+  "--allow-write=snapshots",
   MAIN_TS,
 ];
 
