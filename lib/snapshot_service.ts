@@ -10,7 +10,6 @@ import type { Cache } from "./cache.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError } from "./config.ts";
 import type { Logger } from "./logger.ts";
-import { SnapshotError } from "./snapshot_format.ts";
 import { loadSnapshot, type SnapshotLoadReport } from "./snapshot_loader.ts";
 import {
   directoryOf,
@@ -53,7 +52,7 @@ export class SnapshotService {
    * then restores the snapshot if there is one. Returns null when there is
    * none yet.
    *
-   * @throws {SnapshotError} for a broken file; {@linkcode ConfigError} for a
+   * @throws `SnapshotError` for a broken file; {@linkcode ConfigError} for a
    * directory that cannot be used.
    */
   async load(): Promise<SnapshotLoadReport | null> {
