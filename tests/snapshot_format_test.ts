@@ -141,10 +141,13 @@ Deno.test("a block dropped whole is caught by the trailer's counts", async () =>
     // The first block starts after the header; its length is at bytes 4-7.
     const view = new DataView(good.buffer);
     const firstLength = 12 + view.getUint32(HEADER_BYTES + 4, true) + 4;
-    await Deno.writeFile(path, new Uint8Array([
-      ...good.subarray(0, HEADER_BYTES),
-      ...good.subarray(HEADER_BYTES + firstLength),
-    ]));
+    await Deno.writeFile(
+      path,
+      new Uint8Array([
+        ...good.subarray(0, HEADER_BYTES),
+        ...good.subarray(HEADER_BYTES + firstLength),
+      ]),
+    );
     assertRefused(
       await loadError(path),
       path,
