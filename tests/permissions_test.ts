@@ -1,5 +1,7 @@
 // The server runs with least privilege, the same way everywhere: the task,
-// the compiled binary and the container get only net, env and read of .env.
+// the compiled binary and the container get only net, env, read of .env and
+// read and write of snapshots/ (SNAPSHOT_FILE's directory: a snapshot is
+// written to a temporary file there, renamed, and the directory synced).
 import assert from "node:assert/strict";
 import { PERMISSION_FLAGS } from "../scripts/compile.ts";
 import { START_ARGS } from "./support/server_process.ts";
@@ -15,7 +17,8 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   assert.deepEqual(fromTask, [
     "--allow-net",
     "--allow-env",
-    "--allow-read=.env",
+    "--allow-read=.env,snapshots",
+    "--allow-write=snapshots",
   ]);
   assert.deepEqual([...PERMISSION_FLAGS], fromTask);
   assert.deepEqual(allowFlags(START_ARGS), fromTask);
@@ -27,6 +30,8 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   const server = JSON.parse(entrypoints.at(-1)![1]);
   assert.ok(server.includes("main.ts"));
   assert.deepEqual(allowFlags(server), fromTask);
+  // The image keeps snapshots/ on a volume, owned by the server's user.
+  assert.match(read("Dockerfile"), /^VOLUME \["\/app\/snapshots"\]$/m);
 });
 
 Deno.test("with those flags the process cannot read other files, write or run programs", async () => {
@@ -35,6 +40,7 @@ Deno.test("with those flags the process cannot read other files, write or run pr
     Deno.writeTextFileSync(`${dir}/.env`, "PORT=1\n");
     const secret = `${dir}/secret.txt`;
     Deno.writeTextFileSync(secret, "top secret");
+    Deno.mkdirSync(`${dir}/snapshots`);
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -42,6 +48,7 @@ Deno.test("with those flags the process cannot read other files, write or run pr
         new URL("./support/permission_probe.ts", import.meta.url).pathname,
         secret,
         `${dir}/written.txt`,
+        "snapshots",
       ],
       cwd: dir,
       env: { NO_COLOR: "1" },
@@ -54,6 +61,9 @@ Deno.test("with those flags the process cannot read other files, write or run pr
       readOtherFile: "NotCapable",
       readProc: "NotCapable",
       writeFile: "NotCapable",
+      writeSnapshot: "allowed",
+      readSnapshot: "allowed",
+      renameOutOfSnapshots: "NotCapable",
       runProgram: "NotCapable",
       readEnvVariable: "allowed",
       ffi: "NotCapable",
