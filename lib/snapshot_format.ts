@@ -49,8 +49,11 @@ export const BLOCK_TAG = 0x4b434c42;
 /** Tag of the trailer ("ENDS" as a little-endian u32). */
 export const TRAILER_TAG = 0x53444e45;
 
-/** Payload bytes after which the writer closes a block (about 1 MiB). */
-export const BLOCK_BYTES = 1 << 20;
+/**
+ * Payload bytes after which the writer closes a block (256 KiB): the work
+ * between two yields to the event loop is about one block's worth.
+ */
+export const BLOCK_BYTES = 1 << 18;
 
 /**
  * A snapshot file that cannot be used: truncated, corrupted, foreign or of

@@ -1,7 +1,7 @@
 /**
  * Writes a snapshot of a cache's live entries, atomically and without
  * stalling requests: entries are serialised a bounded batch at a time into
- * blocks of about 1 MiB, each written with asynchronous file I/O (the event
+ * blocks of about 256 KiB, each written with asynchronous file I/O (the event
  * loop serves requests meanwhile), to a temporary file in the same directory
  * that is synced, renamed over the snapshot and followed by a sync of the
  * directory. A crash at any moment leaves the previous snapshot or the new
@@ -29,7 +29,7 @@ export interface SnapshotWriteOptions {
   signal?: AbortSignal;
   /** Source of the creation time in the header (default: system clock). */
   clock?: Clock;
-  /** Payload bytes after which a block is closed (default 1 MiB). */
+  /** Payload bytes after which a block is closed (default 256 KiB). */
   blockBytes?: number;
   /** Monotonic time for the report (default `performance.now`). */
   now?: () => number;
