@@ -1,0 +1,475 @@
+/**
+ * The snapshot scenario of the memory benchmark (issue 15), on a fresh server
+ * with `SNAPSHOT_FILE` in a temporary directory:
+ *
+ * 1. fill one shape past `MAX_CACHE_BYTES`, as the fill-and-churn scenario;
+ * 2. mixed GET/PUT load at full cache while `SNAPSHOT_INTERVAL_S` writes
+ *    snapshots in the background; for each write that starts and ends inside
+ *    the mixed phase: its time, MB/s, the writer's longest synchronous slice
+ *    and the slowest `/health` probe during it (the stall), beside the
+ *    slowest probe of the same phase outside writes;
+ * 3. SIGTERM: the final write after the drain (time, MB/s);
+ * 4. a new server loads that snapshot: time to load (from its log) and to
+ *    answer `/health`, entries restored, the newest keys read back.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { readStats } from "../client.ts";
+import { freePort } from "../server_process.ts";
+import type { LoadResult } from "../wrk.ts";
+import { nextKeyAfter, startLoad } from "./load.ts";
+import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
+import { markdownTable } from "./report.ts";
+import {
+  checkKeys,
+  codeVersion,
+  type Context,
+  type ServerSettings,
+} from "./scenario.ts";
+import type { Shape } from "./shapes.ts";
+
+const MAIN_TS = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const SNAPSHOT_FILE = "snapshots/bench.snapshot";
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Options of {@linkcode runSnapshot}. */
+export interface SnapshotScenarioOptions extends ServerSettings {
+  shape: Shape;
+  valuesFile: string;
+  connections: number;
+  threads: number;
+  getPercent: number;
+  mixedSeconds: number;
+  fillExtra: number;
+  fillTimeoutSeconds: number;
+  /** SNAPSHOT_INTERVAL_S of the server. */
+  intervalSeconds: number;
+}
+
+/** One snapshot write, from the server's "snapshot written" log line. */
+export interface SnapshotWrite {
+  /** Seconds from the start of the mixed phase to the start of the write. */
+  startS: number;
+  durationMs: number;
+  bytes: number;
+  entries: number;
+  mbPerSecond: number;
+  /** The writer's longest synchronous work between two yields, ms. */
+  longestSliceMs: number;
+  /** Slowest /health probe while it ran, ms. */
+  probeMaxMs: number;
+  /** Probe answers while it ran. */
+  probeAnswers: number;
+}
+
+/** Result of {@linkcode runSnapshot}. */
+export interface SnapshotScenarioResult {
+  store: "arena" | "map";
+  shape: string;
+  code: string;
+  maxBytes: number;
+  intervalSeconds: number;
+  /** Entries in the cache at the end of the fill. */
+  entries: number;
+  /** wrk's figures for the mixed phase (latency in µs). */
+  mixed?: LoadResult;
+  /** Background writes that ran wholly inside the mixed phase. */
+  writes: SnapshotWrite[];
+  /** Slowest probe in the mixed phase outside any write, ms. */
+  probeMaxOutsideWritesMs: number;
+  /** The write after SIGTERM, and the time from SIGTERM to exit. */
+  shutdown?: { durationMs: number; bytes: number; mbPerSecond: number };
+  stopMs?: number;
+  /** The next server's load, and its time from spawn to answering /health. */
+  load?: {
+    durationMs: number;
+    bytes: number;
+    restored: number;
+    mbPerSecond: number;
+    readyMs: number;
+  };
+  /** The 20 newest keys after the load: hits with the exact value, misses. */
+  newestAfterLoad?: { hits: number; misses: number; wrong: string[] };
+  failure?: string;
+}
+
+type LogLine = Record<string, unknown> & { msg: string };
+
+/** A server process whose JSON log lines are kept. */
+interface LoggedServer {
+  url: string;
+  logs: LogLine[];
+  child: Deno.ChildProcess;
+  waitFor(msg: string, timeoutMs: number): Promise<LogLine>;
+}
+
+/** Starts main.ts with the snapshot permissions in `cwd`; keeps its log lines. */
+function spawnServer(
+  s: ServerSettings,
+  ctx: Context,
+  cwd: string,
+  env: Record<string, string>,
+): LoggedServer {
+  const port = freePort();
+  const argv = [
+    ...ctx.serverPin,
+    Deno.execPath(),
+    "run",
+    ...(s.store === "map"
+      ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
+      : []),
+    "--allow-net",
+    "--allow-env",
+    "--allow-read=.env,snapshots",
+    "--allow-write=snapshots",
+    MAIN_TS,
+  ];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd,
+    env: {
+      CACHE_STORE: s.store,
+      MAX_CACHE_BYTES: String(s.maxBytes),
+      NOT_FOUND_STATUS: "200",
+      LOG_LEVEL: "info",
+      DEFAULT_TTL_SECONDS: "0",
+      SHUTDOWN_TIMEOUT_MS: "10000",
+      SNAPSHOT_FILE,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const logs: LogLine[] = [];
+  (async () => {
+    let buffered = "";
+    for await (
+      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ msg: line });
+        }
+      }
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    child,
+    async waitFor(msg, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const found = logs.find((line) => line.msg === msg);
+        if (found) return found;
+        await delay(20);
+      }
+      throw new Error(`no "${msg}" log line within ${timeoutMs} ms`);
+    },
+  };
+}
+
+async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/health`);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await delay(20);
+  }
+  throw new Error(`${url}/health did not answer within ${timeoutMs} ms`);
+}
+
+async function stopAndWait(
+  child: Deno.ChildProcess,
+  signal: Deno.Signal,
+): Promise<number> {
+  const started = Date.now();
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+  await child.status;
+  return Date.now() - started;
+}
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+/** Background writes wholly inside [from, to] (epoch ms), with their stalls. */
+export function writesBetween(
+  logs: LogLine[],
+  windows: ProbeWindow[],
+  from: number,
+  to: number,
+): SnapshotWrite[] {
+  const writes: SnapshotWrite[] = [];
+  for (const line of logs) {
+    if (line.msg !== "snapshot written" || line.reason !== "periodic") continue;
+    const end = Date.parse(String(line.time));
+    const durationMs = Number(line.durationMs);
+    const start = end - durationMs;
+    if (start < from || end > to) continue;
+    const probe = probeMax(windows, start, end + 250);
+    writes.push({
+      startS: (start - from) / 1000,
+      durationMs,
+      bytes: Number(line.bytes),
+      entries: Number(line.entries),
+      mbPerSecond: mbps(Number(line.bytes), durationMs),
+      longestSliceMs: Number(line.longestSliceMs),
+      probeMaxMs: probe.maxMs,
+      probeAnswers: probe.answers,
+    });
+  }
+  return writes;
+}
+
+/** Slowest probe in [from, to] in windows that overlap no write at all. */
+function probeMaxOutside(
+  logs: LogLine[],
+  windows: ProbeWindow[],
+  from: number,
+  to: number,
+): number {
+  const busy = logs
+    .filter((line) => line.msg === "snapshot written")
+    .map((line) => {
+      const end = Date.parse(String(line.time));
+      return [end - Number(line.durationMs), end + 250];
+    });
+  let max = 0;
+  for (const w of windows) {
+    if (w.t < from || w.t > to) continue;
+    if (busy.some(([start, end]) => w.t >= start && w.t <= end)) continue;
+    max = Math.max(max, w.maxMs);
+  }
+  return max;
+}
+
+/** The snapshot scenario; see the module docs. */
+export async function runSnapshot(
+  o: SnapshotScenarioOptions,
+  ctx: Context,
+): Promise<SnapshotScenarioResult> {
+  const label = `${o.store}/${o.shape.name}/snapshot`;
+  const dir = await Deno.makeTempDir({ prefix: "kv-snapshot-bench-" });
+  await Deno.mkdir(`${dir}/snapshots`);
+  const out: SnapshotScenarioResult = {
+    store: o.store,
+    shape: o.shape.name,
+    code: await codeVersion(),
+    maxBytes: o.maxBytes,
+    intervalSeconds: o.intervalSeconds,
+    entries: 0,
+    writes: [],
+    probeMaxOutsideWritesMs: NaN,
+  };
+  let server = spawnServer(o, ctx, dir, {
+    SNAPSHOT_INTERVAL_S: String(o.intervalSeconds),
+  });
+  let probe = undefined as Awaited<ReturnType<typeof startProbe>> | undefined;
+  try {
+    await waitHealthy(server.url, 20_000);
+    probe = startProbe(server.url, ctx.loadPin);
+    const base = {
+      shape: o.shape,
+      valuesFile: o.valuesFile,
+      connections: o.connections,
+      threads: o.threads,
+      getPercent: o.getPercent,
+    };
+    ctx.log(
+      `[${label}] code ${out.code}; filling past ${o.maxBytes} bytes (background snapshots every ${o.intervalSeconds} s)`,
+    );
+    const fill = startLoad(
+      {
+        ...base,
+        mode: "fill",
+        start: 0,
+        filled: 0,
+        durationSeconds: o.fillTimeoutSeconds,
+      },
+      server.url,
+      ctx.loadPin,
+    );
+    let target = Infinity;
+    let exited = false;
+    fill.result.then(() => exited = true, () => exited = true);
+    while (!exited) {
+      await delay(250);
+      const stats = await readStats(server.url);
+      if (target === Infinity && stats.evicted > 0) {
+        target = Math.ceil(stats.puts * (1 + o.fillExtra));
+      }
+      if (stats.puts >= target) break;
+    }
+    fill.stop();
+    const filled = nextKeyAfter(0, o.threads, (await fill.result).counters);
+    out.entries = (await readStats(server.url)).entries;
+    ctx.log(
+      `[${label}] filled: ${out.entries} entries; mixed ${o.mixedSeconds} s`,
+    );
+
+    const mixedStart = Date.now();
+    const mixedKeys = filled + 1000;
+    const mixed = await startLoad(
+      {
+        ...base,
+        mode: "mixed",
+        start: mixedKeys,
+        filled,
+        durationSeconds: o.mixedSeconds,
+      },
+      server.url,
+      ctx.loadPin,
+    ).result;
+    const mixedEnd = Date.now();
+    out.mixed = mixed;
+    await delay(500);
+    out.writes = writesBetween(
+      server.logs,
+      probe.windows,
+      mixedStart,
+      mixedEnd,
+    );
+    out.probeMaxOutsideWritesMs = probeMaxOutside(
+      server.logs,
+      probe.windows,
+      mixedStart,
+      mixedEnd,
+    );
+    for (const w of out.writes) {
+      ctx.log(
+        `[${label}] background write at +${w.startS.toFixed(1)} s: ${
+          (w.bytes / 1e6).toFixed(0)
+        } MB in ${w.durationMs} ms (${
+          w.mbPerSecond.toFixed(0)
+        } MB/s), longest slice ${w.longestSliceMs} ms, probe max ${
+          w.probeMaxMs.toFixed(1)
+        } ms over ${w.probeAnswers} probes`,
+      );
+    }
+    ctx.log(
+      `[${label}] probe max outside writes: ${
+        out.probeMaxOutsideWritesMs.toFixed(1)
+      } ms; mixed p99 ${
+        (mixed.latencyUs.percentiles["99"] / 1000).toFixed(2)
+      } ms, max ${(mixed.latencyUs.max / 1000).toFixed(1)} ms`,
+    );
+    await probe.stop();
+    probe = undefined;
+    const newestKeys = nextKeyAfter(mixedKeys, o.threads, mixed.counters);
+
+    // Shutdown: the drain, then the final write.
+    out.stopMs = await stopAndWait(server.child, "SIGTERM");
+    const final = server.logs.find((line) =>
+      line.msg === "snapshot written" && line.reason === "shutdown"
+    );
+    if (!final) throw new Error("no shutdown snapshot was written");
+    out.shutdown = {
+      durationMs: Number(final.durationMs),
+      bytes: Number(final.bytes),
+      mbPerSecond: mbps(Number(final.bytes), Number(final.durationMs)),
+    };
+    ctx.log(
+      `[${label}] shutdown write: ${
+        (out.shutdown.bytes / 1e6).toFixed(0)
+      } MB in ${out.shutdown.durationMs} ms (${
+        out.shutdown.mbPerSecond.toFixed(0)
+      } MB/s); SIGTERM to exit ${out.stopMs} ms`,
+    );
+
+    // Warm restart.
+    const spawned = Date.now();
+    server = spawnServer(o, ctx, dir, {});
+    await waitHealthy(server.url, 600_000);
+    const readyMs = Date.now() - spawned;
+    const loaded = await server.waitFor("snapshot loaded", 1000);
+    out.load = {
+      durationMs: Number(loaded.durationMs),
+      bytes: Number(loaded.bytes),
+      restored: Number(loaded.restored),
+      mbPerSecond: mbps(Number(loaded.bytes), Number(loaded.durationMs)),
+      readyMs,
+    };
+    const newest = [];
+    for (let n = newestKeys - 1000; n < newestKeys - 980; n++) newest.push(n);
+    out.newestAfterLoad = await checkKeys(server.url, o.shape, newest);
+    ctx.log(
+      `[${label}] load: ${out.load.restored} entries, ${
+        (out.load.bytes / 1e6).toFixed(0)
+      } MB in ${out.load.durationMs} ms (${
+        out.load.mbPerSecond.toFixed(0)
+      } MB/s); answering after ${readyMs} ms; newest keys ${out.newestAfterLoad.hits}/20 hit`,
+    );
+  } catch (e) {
+    out.failure = (e as Error).message;
+    ctx.log(`[${label}] FAILED: ${out.failure}`);
+  } finally {
+    await probe?.stop();
+    await stopAndWait(server.child, "SIGKILL");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  return out;
+}
+
+/** Markdown table of snapshot results. */
+export function snapshotTable(results: SnapshotScenarioResult[]): string {
+  const f = (n: number | undefined, digits = 0) =>
+    n === undefined || Number.isNaN(n) ? "—" : n.toFixed(digits);
+  const rows = results.map((r) => {
+    const longest = r.writes.reduce((m, w) => Math.max(m, w.probeMaxMs), 0);
+    const slice = r.writes.reduce((m, w) => Math.max(m, w.longestSliceMs), 0);
+    const write = r.writes.at(-1);
+    return [
+      `${r.store}/${r.shape}`,
+      r.code,
+      `${f(r.entries / 1e6, 2)} M`,
+      String(r.writes.length),
+      write
+        ? `${f(write.durationMs / 1000, 1)} s, ${f(write.mbPerSecond)} MB/s`
+        : "—",
+      r.writes.length ? `${f(longest, 1)} ms` : "—",
+      r.writes.length ? `${f(slice, 1)} ms` : "—",
+      `${f(r.probeMaxOutsideWritesMs, 1)} ms`,
+      r.shutdown
+        ? `${f(r.shutdown.durationMs / 1000, 1)} s, ${
+          f(r.shutdown.mbPerSecond)
+        } MB/s`
+        : "—",
+      r.load
+        ? `${f(r.load.durationMs / 1000, 1)} s, ${f(r.load.mbPerSecond)} MB/s`
+        : "—",
+      r.newestAfterLoad ? `${r.newestAfterLoad.hits}/20` : "—",
+      r.failure ?? "",
+    ];
+  });
+  return markdownTable([
+    "store/shape",
+    "code",
+    "entries",
+    "writes in mixed",
+    "last write (MB/s)",
+    "longest stall (probe)",
+    "longest slice",
+    "probe max, no write",
+    "shutdown write",
+    "load",
+    "newest after load",
+    "failure",
+  ], rows);
+}
