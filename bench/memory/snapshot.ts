@@ -22,6 +22,7 @@ import type { LoadResult } from "../wrk.ts";
 import { nextKeyAfter, startLoad } from "./load.ts";
 import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
 import { markdownTable } from "./report.ts";
+import { type CpuUse, RssSampler } from "./sampler.ts";
 import {
   checkKeys,
   codeVersion,
@@ -62,6 +63,11 @@ export interface SnapshotWrite {
   probeMaxMs: number;
   /** Probe answers while it ran. */
   probeAnswers: number;
+  /**
+   * Share of the server's core taken by other processes while it ran, percent
+   * (noise: above ~5% the probe mostly measures the neighbours).
+   */
+  othersPercent?: number | null;
 }
 
 /** Result of {@linkcode runSnapshot}. */
@@ -79,6 +85,8 @@ export interface SnapshotScenarioResult {
   writes: SnapshotWrite[];
   /** Slowest probe in the mixed phase outside any write, ms. */
   probeMaxOutsideWritesMs: number;
+  /** Others' share of the server's core over the mixed phase, percent. */
+  mixedOthersPercent?: number | null;
   /** The write after SIGTERM, and the time from SIGTERM to exit. */
   shutdown?: { durationMs: number; bytes: number; mbPerSecond: number };
   stopMs?: number;
@@ -209,6 +217,12 @@ async function stopAndWait(
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 
+/** Others' share of the server's core in `cpu` (see `PhaseResult`). */
+function othersPercent(cpu: CpuUse | null, ctx: Context): number | null {
+  const core = ctx.serverCore === null ? undefined : cpu?.cores[ctx.serverCore];
+  return core && cpu ? Math.max(0, core.proc + core.irq - cpu.server) : null;
+}
+
 /** Background writes wholly inside [from, to] (epoch ms), with their stalls. */
 export function writesBetween(
   logs: LogLine[],
@@ -282,8 +296,11 @@ export async function runSnapshot(
     SNAPSHOT_INTERVAL_S: String(o.intervalSeconds),
   });
   let probe = undefined as Awaited<ReturnType<typeof startProbe>> | undefined;
+  let sampler: RssSampler | undefined;
+  const ticks = ctx.ticksPerSecond ?? 100;
   try {
     await waitHealthy(server.url, 20_000);
+    sampler = new RssSampler(server.child.pid, 200);
     probe = startProbe(server.url, ctx.loadPin);
     const base = {
       shape: o.shape,
@@ -340,12 +357,24 @@ export async function runSnapshot(
     const mixedEnd = Date.now();
     out.mixed = mixed;
     await delay(500);
+    await sampler.sample();
+    out.mixedOthersPercent = othersPercent(
+      sampler.cpuBefore(mixedEnd, mixedEnd - mixedStart, ticks),
+      ctx,
+    );
     out.writes = writesBetween(
       server.logs,
       probe.windows,
       mixedStart,
       mixedEnd,
     );
+    for (const write of out.writes) {
+      const end = mixedStart + write.startS * 1000 + write.durationMs;
+      write.othersPercent = othersPercent(
+        sampler.cpuBefore(end, write.durationMs, ticks),
+        ctx,
+      );
+    }
     out.probeMaxOutsideWritesMs = probeMaxOutside(
       server.logs,
       probe.windows,
@@ -360,18 +389,19 @@ export async function runSnapshot(
           w.mbPerSecond.toFixed(0)
         } MB/s), longest slice ${w.longestSliceMs} ms, probe max ${
           w.probeMaxMs.toFixed(1)
-        } ms over ${w.probeAnswers} probes`,
+        } ms over ${w.probeAnswers} probes, others on server core ${w.othersPercent}%`,
       );
     }
     ctx.log(
       `[${label}] probe max outside writes: ${
         out.probeMaxOutsideWritesMs.toFixed(1)
-      } ms; mixed p99 ${
+      } ms; others on server core ${out.mixedOthersPercent}% over the phase; mixed p99 ${
         (mixed.latencyUs.percentiles["99"] / 1000).toFixed(2)
       } ms, max ${(mixed.latencyUs.max / 1000).toFixed(1)} ms`,
     );
     await probe.stop();
     probe = undefined;
+    sampler.stop();
     const newestKeys = nextKeyAfter(mixedKeys, o.threads, mixed.counters);
 
     // Shutdown: the drain, then the final write.
@@ -420,6 +450,7 @@ export async function runSnapshot(
     out.failure = (e as Error).message;
     ctx.log(`[${label}] FAILED: ${out.failure}`);
   } finally {
+    sampler?.stop();
     await probe?.stop();
     await stopAndWait(server.child, "SIGKILL");
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -446,6 +477,7 @@ export function snapshotTable(results: SnapshotScenarioResult[]): string {
       r.writes.length ? `${f(longest, 1)} ms` : "—",
       r.writes.length ? `${f(slice, 1)} ms` : "—",
       `${f(r.probeMaxOutsideWritesMs, 1)} ms`,
+      `${r.mixedOthersPercent ?? "—"}`,
       r.shutdown
         ? `${f(r.shutdown.durationMs / 1000, 1)} s, ${
           f(r.shutdown.mbPerSecond)
@@ -467,6 +499,7 @@ export function snapshotTable(results: SnapshotScenarioResult[]): string {
     "longest stall (probe)",
     "longest slice",
     "probe max, no write",
+    "others% (mixed)",
     "shutdown write",
     "load",
     "newest after load",
