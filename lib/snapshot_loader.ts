@@ -118,13 +118,7 @@ export async function loadSnapshot(
     let buffer = new Uint8Array(2 << 20);
     let entries = 0;
     let blocks = 0;
-    const literals: JsonLiterals = {
-      bytes: buffer,
-      keyStart: 0,
-      keyEnd: 0,
-      valueStart: 0,
-      valueEnd: 0,
-    };
+    const restorer = new BlockRestorer(cache, options, clock, report);
     for (;;) {
       const what = `block ${blocks + 1} (at byte ${position})`;
       if (position + FRAME_HEADER_BYTES > size) {
@@ -188,22 +182,12 @@ export async function loadSnapshot(
       }
       blocks++;
       entries += count;
-      literals.bytes = buffer;
-      restoreBlock(
-        cache,
-        view,
-        literals,
-        end,
-        count,
-        options,
-        clock,
-        report,
-        () =>
-          new SnapshotError(
-            path,
-            `is corrupt: the entries of ${what} do not add up to its length`,
-          ),
-      );
+      if (!restorer.restore(buffer, view, end, count)) {
+        throw new SnapshotError(
+          path,
+          `is corrupt: the entries of ${what} do not add up to its length`,
+        );
+      }
     }
     report.durationMs = now() - started;
     return report;
@@ -212,47 +196,60 @@ export async function loadSnapshot(
   }
 }
 
-/** Restores the `count` entries of a block's payload (which ends at `end`). */
-function restoreBlock(
-  cache: Cache,
-  view: DataView,
-  literals: JsonLiterals,
-  end: number,
-  count: number,
-  limits: SnapshotLoadOptions,
-  clock: Clock,
-  report: SnapshotLoadReport,
-  malformed: () => SnapshotError,
-): void {
-  const bytes = literals.bytes;
-  const now = clock.now();
-  let at = FRAME_HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    if (at + ENTRY_HEADER_BYTES > end) throw malformed();
-    const expiresAt = view.getFloat64(at, true);
-    const keyLength = view.getUint32(at + 8, true);
-    const valueLength = view.getUint32(at + 12, true);
-    const keyStart = at + ENTRY_HEADER_BYTES;
-    const valueStart = keyStart + keyLength;
-    const valueEnd = valueStart + valueLength;
-    if (valueEnd > end || keyLength < 2 || valueLength < 2) throw malformed();
-    at = valueEnd;
-    if (expiresAt !== 0 && expiresAt <= now) {
-      report.expired++;
-      continue;
+/** Restores the entries of blocks into a cache, counting what it skips. */
+class BlockRestorer {
+  readonly #literals: JsonLiterals = {
+    bytes: new Uint8Array(0),
+    keyStart: 0,
+    keyEnd: 0,
+    valueStart: 0,
+    valueEnd: 0,
+  };
+
+  constructor(
+    readonly cache: Cache,
+    readonly limits: SnapshotLoadOptions,
+    readonly clock: Clock,
+    readonly report: SnapshotLoadReport,
+  ) {}
+
+  /**
+   * Restores the `count` entries of the block in `bytes` (viewed by `view`),
+   * whose payload ends at `end`; false if they do not fill it exactly.
+   */
+  restore(bytes: Uint8Array, view: DataView, end: number, count: number) {
+    const { cache, limits, report } = this;
+    const literals = this.#literals;
+    literals.bytes = bytes;
+    const now = this.clock.now();
+    let at = FRAME_HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      if (at + ENTRY_HEADER_BYTES > end) return false;
+      const expiresAt = view.getFloat64(at, true);
+      const keyLength = view.getUint32(at + 8, true);
+      const valueLength = view.getUint32(at + 12, true);
+      const keyStart = at + ENTRY_HEADER_BYTES;
+      const valueStart = keyStart + keyLength;
+      const valueEnd = valueStart + valueLength;
+      if (valueEnd > end || keyLength < 2 || valueLength < 2) return false;
+      at = valueEnd;
+      if (expiresAt !== 0 && expiresAt <= now) {
+        report.expired++;
+        continue;
+      }
+      if (
+        !fitsIn(bytes, keyStart, valueStart, limits.maxKeySize) ||
+        !fitsIn(bytes, valueStart, valueEnd, limits.maxValueSize)
+      ) {
+        report.tooLarge++;
+        continue;
+      }
+      literals.keyStart = keyStart;
+      literals.keyEnd = literals.valueStart = valueStart;
+      literals.valueEnd = valueEnd;
+      cache.restore(literals, expiresAt);
+      report.restored++;
     }
-    if (
-      !fitsIn(bytes, keyStart, valueStart, limits.maxKeySize) ||
-      !fitsIn(bytes, valueStart, valueEnd, limits.maxValueSize)
-    ) {
-      report.tooLarge++;
-      continue;
-    }
-    literals.keyStart = keyStart;
-    literals.keyEnd = literals.valueStart = valueStart;
-    literals.valueEnd = valueEnd;
-    cache.restore(literals, expiresAt);
-    report.restored++;
+    return at === end;
   }
-  if (at !== end) throw malformed();
 }

@@ -39,6 +39,8 @@ export interface MemoryOptions {
   snapshotShape: ShapeName;
   /** SNAPSHOT_INTERVAL_S of the snapshot scenario. */
   snapshotIntervalSeconds: number;
+  /** Directory for the snapshot scenario's working directory (system temp if unset). */
+  snapshotDir?: string;
   /** --max-old-space-size (MB) for the map store. */
   mapHeapMb: number;
   /** Output path of the JSON results. */
@@ -68,6 +70,8 @@ export const USAGE = `Usage: deno task bench:memory [options]
                           during the mixed load, shutdown write, load on restart)
   --snapshot-shape S      its shape (uuid256)
   --snapshot-interval-s N SNAPSHOT_INTERVAL_S there (10)
+  --snapshot-dir PATH     where its server's working directory and the
+                          snapshot go (the system temp directory)
   --map-heap-mb N         --max-old-space-size for the map store (6000)
   --json PATH             results file (bench/memory/results/latest.json)`;
 
@@ -116,6 +120,7 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       snapshot: { type: "boolean", default: false },
       "snapshot-shape": { type: "string", default: "uuid256" },
       "snapshot-interval-s": { type: "string", default: "10" },
+      "snapshot-dir": { type: "string" },
       "map-heap-mb": { type: "string", default: "6000" },
       json: { type: "string", default: "bench/memory/results/latest.json" },
       help: { type: "boolean", short: "h", default: false },
@@ -161,6 +166,7 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       "snapshot-interval-s",
       1,
     ),
+    snapshotDir: values["snapshot-dir"],
     mapHeapMb: integer(values["map-heap-mb"], "map-heap-mb", 16),
     json: values.json,
     quick: values.quick,

@@ -164,6 +164,7 @@ async function main(): Promise<void> {
             fillExtra: opts.fillExtra,
             fillTimeoutSeconds: opts.fillTimeoutSeconds,
             intervalSeconds: opts.snapshotIntervalSeconds,
+            parentDir: opts.snapshotDir,
           }, ctx),
         );
         await writeJson();

@@ -47,6 +47,8 @@ export interface SnapshotScenarioOptions extends ServerSettings {
   fillTimeoutSeconds: number;
   /** SNAPSHOT_INTERVAL_S of the server. */
   intervalSeconds: number;
+  /** Where to make the server's working directory (system temp if unset). */
+  parentDir?: string;
 }
 
 /** One snapshot write, from the server's "snapshot written" log line. */
@@ -280,7 +282,10 @@ export async function runSnapshot(
   ctx: Context,
 ): Promise<SnapshotScenarioResult> {
   const label = `${o.store}/${o.shape.name}/snapshot`;
-  const dir = await Deno.makeTempDir({ prefix: "kv-snapshot-bench-" });
+  const dir = await Deno.makeTempDir({
+    dir: o.parentDir,
+    prefix: "kv-snapshot-bench-",
+  });
   await Deno.mkdir(`${dir}/snapshots`);
   const out: SnapshotScenarioResult = {
     store: o.store,
