@@ -12,7 +12,7 @@
 # Both listen on 7171, run as a non-root user, read an optional /app/.env
 # (mount one with -v "$PWD/.env:/app/.env:ro") and take configuration from
 # -e VARIABLE=value. Memory is sized for a 2 GB container holding the default
-# 1.5 GB cache; see the README ("Docker") for other sizes.
+# 1.5 GB cache; see docs/operations.md ("Docker") for other sizes.
 #
 # Warm restarts: /app/snapshots is a volume, the only directory the server may
 # write (docs/snapshots.md). Keep the snapshot across containers with
@@ -20,7 +20,7 @@
 #     -e SNAPSHOT_FILE=snapshots/kv-cache.snapshot --stop-timeout 60 kv-cache
 # (a stop timeout long enough to drain and write the snapshot).
 
-# Pinned: idle-connection timeouts (routes/server.ts) use a Deno-internal
+# Pinned: idle-connection timeouts (server/serve.ts) use a Deno-internal
 # function; on a Deno without it the server falls back and warns at startup.
 ARG DENO_VERSION=2.9.6
 
@@ -31,6 +31,7 @@ WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY lib/ lib/
 COPY routes/ routes/
+COPY server/ server/
 COPY scripts/compile.ts scripts/
 RUN mkdir -p /out/snapshots && deno run --allow-run --allow-read \
       scripts/compile.ts --heap-mb=448 --output=/out/kv-cache
@@ -55,6 +56,7 @@ WORKDIR /app
 COPY deno.json deno.lock main.ts ./
 COPY lib/ lib/
 COPY routes/ routes/
+COPY server/ server/
 COPY scripts/healthcheck.ts scripts/
 # Snapshots (SNAPSHOT_FILE) live here, on a volume the deno user can write.
 RUN mkdir -p /app/snapshots && chown deno:deno /app/snapshots
@@ -68,7 +70,7 @@ RUN deno cache --frozen main.ts scripts/healthcheck.ts
 #   keeps the cache (MAX_CACHE_BYTES, 1.5 GB = 1430 MiB) off the heap, so in a
 #   2 GB container the heap gets what is left after the cache and the runtime.
 #   With CACHE_STORE=map the cache lives on the heap: run with
-#   -e DENO_V8_FLAGS=--max-old-space-size=1792 (see the README).
+#   -e DENO_V8_FLAGS=--max-old-space-size=1792 (see docs/operations.md).
 # SHUTDOWN_TIMEOUT_MS: finish in-flight requests before docker stop's SIGKILL
 #   (10 s by default).
 ENV DENO_USE_CGROUPS=1 \

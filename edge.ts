@@ -17,13 +17,13 @@
  * @module
  */
 
-import { MapCache } from "./lib/cache.ts";
 import {
   CONFIG_VARIABLES,
   ConfigError,
   type Env,
   parseConfig,
 } from "./lib/config.ts";
+import { createCache } from "./lib/create_cache.ts";
 import { createLogger } from "./lib/logger.ts";
 import { errorResponse } from "./routes/responses.ts";
 import { appOptionsFrom, createApp } from "./routes/app.ts";
@@ -65,10 +65,7 @@ export function createEdgeHandler(env: Env = {}): FetchHandler {
     ...configFrom(env),
     CACHE_STORE: "map",
   });
-  const cache = new MapCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-  });
+  const cache = createCache(config);
   const app = createApp({
     ...appOptionsFrom(config),
     bodyTimeoutMs: 0, // a timeout needs a timer

@@ -1,26 +1,25 @@
 /**
  * Entry point: configuration → cache → HTTP app → server (Deno's HTTP stack
- * with idle-connection timeouts, `routes/server.ts`), plus the periodic sweep
+ * with idle-connection timeouts, `server/serve.ts`), plus the periodic sweep
  * and graceful shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
  * also works as a `deno compile` binary.
  *
  * @module
  */
 
-import { ArenaCache } from "./lib/arena_cache.ts";
-import { type Cache, MapCache } from "./lib/cache.ts";
-import { ConfigError, parseConfig } from "./lib/config.ts";
+import { ConfigError, describeConfig, parseConfig } from "./lib/config.ts";
+import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
-import { Metrics } from "./lib/metrics.ts";
+import { Metrics } from "./routes/metrics.ts";
 import { SnapshotError } from "./lib/snapshot_format.ts";
 import { SnapshotService } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
-import { BodyReader } from "./routes/body.ts";
+import { BodyReader } from "./server/body_reader.ts";
 import { errorResponse } from "./routes/responses.ts";
-import { serve, type Server } from "./routes/server.ts";
+import { serve, type Server } from "./server/serve.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
@@ -36,17 +35,7 @@ export async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const cache: Cache = config.cacheStore === "arena"
-    ? new ArenaCache({
-      maxBytes: config.maxCacheBytes,
-      defaultTtlSeconds: config.defaultTtlSeconds,
-      maxKeySize: config.maxKeySize,
-      maxValueSize: config.maxValueSize,
-    })
-    : new MapCache({
-      maxBytes: config.maxCacheBytes,
-      defaultTtlSeconds: config.defaultTtlSeconds,
-    });
+  const cache = createCache(config);
   const snapshots = config.snapshotFile
     ? new SnapshotService(cache, {
       path: config.snapshotFile,
@@ -116,22 +105,9 @@ export async function main(): Promise<number> {
         hostname.includes(":") ? `[${hostname}]` : hostname
       }:${port}`;
       logger.info(`kv-cache listening on ${address}`, {
+        ...describeConfig(config),
         address,
         port,
-        maxKeySize: config.maxKeySize,
-        maxValueSize: config.maxValueSize,
-        maxBodyBytes: config.maxBodyBytes,
-        maxCacheBytes: config.maxCacheBytes,
-        cacheStore: config.cacheStore,
-        defaultTtlSeconds: config.defaultTtlSeconds,
-        sweepIntervalMs: config.sweepIntervalMs,
-        notFoundStatus: config.notFoundStatus,
-        bodyTimeoutMs: config.bodyTimeoutMs,
-        idleTimeoutMs: config.idleTimeoutMs,
-        auth: config.authToken ? "bearer token" : "none",
-        metrics: config.metrics,
-        snapshotFile: config.snapshotFile,
-        snapshotIntervalSeconds: config.snapshotIntervalSeconds,
       });
       if (!config.authToken && !isLoopback(hostname)) {
         logger.warn(

@@ -11,7 +11,8 @@
  */
 
 import { ArenaCache } from "../lib/arena_cache.ts";
-import { type Cache, MapCache } from "../lib/cache.ts";
+import type { Cache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { type Clock, ManualClock } from "../lib/clock.ts";
 import { makeEntries } from "./data.ts";
 

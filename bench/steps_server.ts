@@ -21,8 +21,8 @@
  */
 
 import { Hono } from "hono";
-import { ArenaCache } from "../lib/arena_cache.ts";
-import { BodyReader } from "../routes/body.ts";
+import { createCache } from "../lib/create_cache.ts";
+import { BodyReader } from "../server/body_reader.ts";
 import { canonicalPutLiterals } from "../routes/put_body.ts";
 import {
   hitBody,
@@ -44,8 +44,9 @@ const LIMITS = { maxKeySize: 256, maxValueSize: 256, maxTtlSeconds: 86_400 };
 const FIXED_HIT = fixedHitBody();
 
 const reader = new BodyReader({ maxBytes: 16_384, timeoutMs: 10_000 });
-const cache = new ArenaCache({
-  maxBytes: 1_500_000_000,
+const cache = createCache({
+  cacheStore: "arena",
+  maxCacheBytes: 1_500_000_000,
   defaultTtlSeconds: 300,
   maxKeySize: LIMITS.maxKeySize,
   maxValueSize: LIMITS.maxValueSize,

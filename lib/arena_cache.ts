@@ -27,19 +27,16 @@ import {
   type SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { checkEntry, checkTtl, type EntryLimits } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
 
 /** Options for {@linkcode ArenaCache}. */
-export interface ArenaCacheOptions {
+export interface ArenaCacheOptions extends EntryLimits {
   /** Memory the store may hold: segments plus index, in bytes. */
   maxBytes: number;
   /** TTL of entries written without one; 0 means they never expire. */
   defaultTtlSeconds: number;
-  /** Longest key that will be stored, in code points. */
-  maxKeySize: number;
-  /** Longest value that will be stored, in code points. */
-  maxValueSize: number;
   /** Time source for expiry; defaults to the system clock. */
   clock?: Clock;
   /** Segment size in bytes, a power of two (default: see `segmentBytesFor`). */
@@ -196,6 +193,7 @@ export class ArenaCache implements Cache {
   readonly #clock: Clock;
   readonly #counters: CacheCounters;
   readonly #defaultTtlMs: number;
+  readonly #limits: EntryLimits;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   /** Bytes of segment buffers allocated so far. */
@@ -253,6 +251,10 @@ export class ArenaCache implements Cache {
     this.#clock = options.clock ?? systemClock;
     this.#counters = new CacheCounters(this.#clock);
     this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
+    this.#limits = {
+      maxKeySize: options.maxKeySize,
+      maxValueSize: options.maxValueSize,
+    };
     this.#maxBytes = options.maxBytes;
     this.#maxRecordBytes = maxRecordBytes(
       options.maxKeySize,
@@ -321,6 +323,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
+    checkEntry(key, value, ttlSeconds, this.#limits);
     const valueJson = JSON.stringify(value);
     const slot = this.#headWithRoom(
       RECORD_HEADER_BYTES + jsonStringRoom(key.length) + 3 * valueJson.length,
@@ -338,6 +341,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.setJson} */
   setJson(literals: JsonLiterals, ttlSeconds?: number): void {
+    checkTtl(ttlSeconds);
     this.#storeLiterals(literals, this.#expiry(ttlSeconds));
   }
 
@@ -413,7 +417,7 @@ export class ArenaCache implements Cache {
     const size = RECORD_HEADER_BYTES + keyLength + valueLength;
     if (size > this.#maxRecordBytes) {
       throw new RangeError(
-        `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}.`,
+        `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}`,
       );
     }
     const slot = this.#headWithRoom(recordSize(keyLength, valueLength));

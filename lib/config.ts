@@ -1,5 +1,10 @@
 /**
- * Configuration from environment variables: defaults, parsing and validation.
+ * Configuration from environment variables. Every setting is declared once,
+ * in {@linkcode SETTINGS}: its variable, its default, its parser and the line
+ * that documents it. The {@linkcode Config} type, the list of variables, the
+ * startup log, `.env.example` and the README's table all derive from that one
+ * declaration (the last two are checked against it by a test).
+ *
  * Every invalid value is reported with the variable's name, the value given
  * and what is allowed, so that startup can stop with a message a person can
  * act on.
@@ -10,87 +15,23 @@
 import { minimumArenaBytes } from "./arena_cache.ts";
 import { MAX_TTL_SECONDS } from "./cache.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./logger.ts";
+import {
+  ConfigError,
+  type ConfigSetting,
+  integer,
+  invalid,
+  oneOf,
+  onOff,
+} from "./config_parsers.ts";
 
-/** The service's settings, after defaults and validation. */
-export interface Config {
-  /** TCP port to listen on (`PORT`, default 7171; 0 picks a free port). */
-  port: number;
-  /** Interface to bind (`HOST`, default `0.0.0.0`). */
-  host: string;
-  /** Longest key accepted, in Unicode code points (`MAX_KEY_SIZE`). */
-  maxKeySize: number;
-  /** Longest value accepted, in Unicode code points (`MAX_VALUE_SIZE`). */
-  maxValueSize: number;
-  /** Largest request body accepted, in bytes (`MAX_BODY_BYTES`). */
-  maxBodyBytes: number;
-  /** TTL of entries written without one; 0 = never (`DEFAULT_TTL_SECONDS`). */
-  defaultTtlSeconds: number;
-  /** Pause between sweep passes; 0 disables the sweep (`SWEEP_INTERVAL_MS`). */
-  sweepIntervalMs: number;
-  /** Memory the store may hold before the oldest entries go (`MAX_CACHE_BYTES`). */
-  maxCacheBytes: number;
-  /** Store implementation (`CACHE_STORE`): `arena` (default) or `map`. */
-  cacheStore: CacheStore;
-  /** Status code of "Key not found." answers (`NOT_FOUND_STATUS`). */
-  notFoundStatus: 200 | 404;
-  /** Least severe log level written (`LOG_LEVEL`). */
-  logLevel: LogLevel;
-  /** Longest wait for in-flight requests at shutdown (`SHUTDOWN_TIMEOUT_MS`). */
-  shutdownTimeoutMs: number;
-  /** Longest time a request body may take to arrive; 0 = none (`BODY_TIMEOUT_MS`). */
-  bodyTimeoutMs: number;
-  /**
-   * Closes a connection on which no request starts for this long: silent
-   * clients, half-sent request heads, idle keep-alive; 0 = never
-   * (`IDLE_TIMEOUT_MS`).
-   */
-  idleTimeoutMs: number;
-  /** Token required as `Authorization: Bearer …`, or "" for none (`AUTH_TOKEN`). */
-  authToken: string;
-  /** Whether `GET /metrics` and request metrics are on (`METRICS`). */
-  metrics: boolean;
-  /** Snapshot loaded at start and written at shutdown; "" = none (`SNAPSHOT_FILE`). */
-  snapshotFile: string;
-  /** Seconds between background snapshots; 0 = none (`SNAPSHOT_INTERVAL_S`). */
-  snapshotIntervalSeconds: number;
-}
+export { ConfigError };
+export type { ConfigSetting };
 
 /** Store implementations: off-heap segments, or a plain `Map`. */
 export type CacheStore = "arena" | "map";
 
-/** A configuration value that is not allowed; names the variable. */
-export class ConfigError extends Error {
-  /** Creates an error about environment variable `variable`. */
-  constructor(readonly variable: string, message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
 /** Environment variables as read from the process or a test. */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Names of every environment variable the service reads. */
-export const CONFIG_VARIABLES = [
-  "PORT",
-  "HOST",
-  "MAX_KEY_SIZE",
-  "MAX_VALUE_SIZE",
-  "MAX_BODY_BYTES",
-  "DEFAULT_TTL_SECONDS",
-  "SWEEP_INTERVAL_MS",
-  "MAX_CACHE_BYTES",
-  "CACHE_STORE",
-  "NOT_FOUND_STATUS",
-  "LOG_LEVEL",
-  "SHUTDOWN_TIMEOUT_MS",
-  "BODY_TIMEOUT_MS",
-  "IDLE_TIMEOUT_MS",
-  "AUTH_TOKEN",
-  "METRICS",
-  "SNAPSHOT_FILE",
-  "SNAPSHOT_INTERVAL_S",
-] as const;
 
 /**
  * Bytes a JSON body needs, at most, to carry a key and a value of the given
@@ -103,129 +44,204 @@ export function minimumBodyBytes(maxKeySize: number, maxValueSize: number) {
 
 const DEFAULT_MAX_BODY_BYTES = 16_384;
 
-function readInteger(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const text = raw.trim();
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) {
-    throw new ConfigError(
-      name,
-      `Invalid ${name} ${
-        JSON.stringify(raw)
-      }: expected a whole number from ${min} to ${max}.`,
-    );
-  }
-  return value;
+/** The settings that bounds of later settings depend on. */
+interface StoreLimits {
+  maxKeySize: number;
+  maxValueSize: number;
+  cacheStore: CacheStore;
 }
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function readHost(env: Env): string {
-  const raw = env.HOST;
-  if (raw === undefined || raw.trim() === "") return "0.0.0.0";
-  const host = raw.trim();
-  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
-    throw new ConfigError(
-      "HOST",
-      `Invalid HOST ${
-        JSON.stringify(raw)
-      }: expected a hostname or IP address such as 0.0.0.0 or 127.0.0.1.`,
-    );
-  }
-  return host;
-}
+/**
+ * Every setting of the service, in the order they are read (a setting may
+ * depend on those before it) and documented.
+ */
+export const SETTINGS = {
+  port: {
+    variable: "PORT",
+    fallback: 7171,
+    parse: integer(0, 65535),
+    doc: "TCP port; `0` picks a free one (the startup line says which)",
+  },
+  host: {
+    variable: "HOST",
+    fallback: "0.0.0.0",
+    parse(raw): string {
+      const host = raw.trim();
+      if (/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) return host;
+      throw invalid(
+        "HOST",
+        raw,
+        "a hostname or IP address such as 0.0.0.0 or 127.0.0.1",
+      );
+    },
+    doc: "interface to bind; `127.0.0.1` unless on a private network",
+  },
+  maxKeySize: {
+    variable: "MAX_KEY_SIZE",
+    fallback: 256,
+    parse: integer(1, 65_536),
+    doc: "longest key, in code points (1–65536, inclusive)",
+  },
+  maxValueSize: {
+    variable: "MAX_VALUE_SIZE",
+    fallback: 256,
+    parse: integer(1, 1_000_000),
+    doc: "longest value, in code points (1–1000000, inclusive)",
+  },
+  maxBodyBytes: {
+    variable: "MAX_BODY_BYTES",
+    fallback: (earlier: StoreLimits) =>
+      Math.max(
+        DEFAULT_MAX_BODY_BYTES,
+        minimumBodyBytes(earlier.maxKeySize, earlier.maxValueSize),
+      ),
+    example: DEFAULT_MAX_BODY_BYTES,
+    parse: integer(64, 2 ** 31 - 1),
+    doc:
+      "largest request body (413 before reading); default grows to 12 × (key + value limits) + 1024 if larger",
+  },
+  defaultTtlSeconds: {
+    variable: "DEFAULT_TTL_SECONDS",
+    fallback: 300,
+    parse: integer(0, MAX_TTL_SECONDS),
+    doc: 'TTL when a PUT gives no `"ttl"`; `0` = never expire',
+  },
+  sweepIntervalMs: {
+    variable: "SWEEP_INTERVAL_MS",
+    fallback: 60_000,
+    parse: integer(0, MAX_TIMER_MS),
+    doc:
+      "pause between sweeps of expired entries; `0` disables the sweep (expired entries then go when read or evicted)",
+  },
+  cacheStore: {
+    variable: "CACHE_STORE",
+    fallback: "arena" as CacheStore,
+    parse: oneOf(["arena", "map"] as const, "arena or map"),
+    doc:
+      "`arena` (off-heap segments: no GC pauses, exact memory) or `map` (a JavaScript `Map`: simpler, for small caches)",
+  },
+  maxCacheBytes: {
+    variable: "MAX_CACHE_BYTES",
+    fallback: 1_500_000_000,
+    parse(raw, variable, earlier: StoreLimits): number {
+      const least = earlier.cacheStore === "arena"
+        ? minimumArenaBytes(earlier.maxKeySize, earlier.maxValueSize)
+        : 1024;
+      return integer(least, Number.MAX_SAFE_INTEGER)(raw, variable);
+    },
+    doc:
+      "memory for entries and their index; past it the oldest writes are evicted (arena: at least 1310720)",
+  },
+  notFoundStatus: {
+    variable: "NOT_FOUND_STATUS",
+    fallback: 404 as 200 | 404,
+    parse(raw): 200 | 404 {
+      const text = raw.trim();
+      if (text === "404") return 404;
+      if (text === "200") return 200;
+      throw invalid("NOT_FOUND_STATUS", raw, "404 or 200");
+    },
+    doc:
+      'status of "Key not found." answers: `404`, or `200` for load harnesses that count every 4xx as a failure',
+  },
+  logLevel: {
+    variable: "LOG_LEVEL",
+    fallback: "info" as LogLevel,
+    parse(raw): LogLevel {
+      const level = raw.trim().toLowerCase();
+      if (isLogLevel(level)) return level;
+      throw invalid("LOG_LEVEL", raw, `one of ${LOG_LEVELS.join(", ")}`);
+    },
+    doc: "`debug` (a JSON line per request), `info`, `warn` or `error`",
+  },
+  shutdownTimeoutMs: {
+    variable: "SHUTDOWN_TIMEOUT_MS",
+    fallback: 10_000,
+    parse: integer(0, 600_000),
+    doc: "longest wait for in-flight requests after SIGINT/SIGTERM",
+  },
+  bodyTimeoutMs: {
+    variable: "BODY_TIMEOUT_MS",
+    fallback: 10_000,
+    parse: integer(0, 600_000),
+    doc:
+      "longest time a request body may take to arrive (408 and close after); `0` = no limit",
+  },
+  idleTimeoutMs: {
+    variable: "IDLE_TIMEOUT_MS",
+    fallback: 30_000,
+    parse: integer(0, 3_600_000),
+    doc:
+      "close a connection on which no request starts for this long (silent clients, half-sent heads, idle keep-alive); `0` = never",
+  },
+  authToken: {
+    variable: "AUTH_TOKEN",
+    fallback: "",
+    parse(raw): string {
+      const token = raw.trim();
+      if (token.length >= 16 && /^[\x21-\x7e]+$/.test(token)) return token;
+      // The message gives the length, never the token.
+      throw new ConfigError(
+        "AUTH_TOKEN",
+        `Invalid AUTH_TOKEN (${token.length} characters): expected at least 16 printable ASCII characters without spaces.`,
+      );
+    },
+    secret: true,
+    doc:
+      'when set (16+ printable ASCII characters), every route but `/health` needs "Authorization: Bearer <token>"',
+  },
+  metrics: {
+    variable: "METRICS",
+    fallback: true,
+    parse: onOff,
+    doc:
+      "`on`: Prometheus metrics at `GET /metrics` and request counting; `off`: neither",
+  },
+  snapshotFile: {
+    variable: "SNAPSHOT_FILE",
+    fallback: "",
+    parse(raw): string {
+      const path = raw.trim();
+      if (!path.endsWith("/") && !path.includes("\0")) return path;
+      throw invalid(
+        "SNAPSHOT_FILE",
+        raw,
+        "the path of a file, e.g. snapshots/kv-cache.snapshot",
+      );
+    },
+    doc:
+      "loaded at start, written at shutdown (docs/snapshots.md): a file in `snapshots/`; blank = off",
+  },
+  snapshotIntervalSeconds: {
+    variable: "SNAPSHOT_INTERVAL_S",
+    fallback: 0,
+    parse(raw, variable, earlier: { snapshotFile: string }): number {
+      const seconds = integer(0, 2_000_000)(raw, variable);
+      if (seconds > 0 && earlier.snapshotFile === "") {
+        throw new ConfigError(
+          variable,
+          `Invalid SNAPSHOT_INTERVAL_S ${seconds}: it needs SNAPSHOT_FILE, which is blank.`,
+        );
+      }
+      return seconds;
+    },
+    doc:
+      "also write the snapshot every this many seconds, in the background; `0` = only at shutdown",
+  },
+} satisfies Record<string, ConfigSetting<unknown, never>>;
 
-function readCacheStore(env: Env): CacheStore {
-  const raw = env.CACHE_STORE;
-  if (raw === undefined || raw.trim() === "") return "arena";
-  const store = raw.trim().toLowerCase();
-  if (store === "arena" || store === "map") return store;
-  throw new ConfigError(
-    "CACHE_STORE",
-    `Invalid CACHE_STORE ${JSON.stringify(raw)}: expected arena or map.`,
-  );
-}
+/** The service's settings, after defaults and validation. */
+export type Config = {
+  -readonly [K in keyof typeof SETTINGS]: ReturnType<
+    (typeof SETTINGS)[K]["parse"]
+  >;
+};
 
-function readNotFoundStatus(env: Env): 200 | 404 {
-  const raw = env.NOT_FOUND_STATUS;
-  if (raw === undefined || raw.trim() === "") return 404;
-  const text = raw.trim();
-  if (text === "404") return 404;
-  if (text === "200") return 200;
-  throw new ConfigError(
-    "NOT_FOUND_STATUS",
-    `Invalid NOT_FOUND_STATUS ${JSON.stringify(raw)}: expected 404 or 200.`,
-  );
-}
-
-function readLogLevel(env: Env): LogLevel {
-  const raw = env.LOG_LEVEL;
-  if (raw === undefined || raw.trim() === "") return "info";
-  const level = raw.trim().toLowerCase();
-  if (isLogLevel(level)) return level;
-  throw new ConfigError(
-    "LOG_LEVEL",
-    `Invalid LOG_LEVEL ${JSON.stringify(raw)}: expected one of ${
-      LOG_LEVELS.join(", ")
-    }.`,
-  );
-}
-
-function readAuthToken(env: Env): string {
-  const raw = env.AUTH_TOKEN;
-  if (raw === undefined || raw.trim() === "") return "";
-  const token = raw.trim();
-  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) {
-    throw new ConfigError(
-      "AUTH_TOKEN",
-      `Invalid AUTH_TOKEN (${token.length} characters): expected at least 16 printable ASCII characters without spaces.`,
-    );
-  }
-  return token;
-}
-
-function readSwitch(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const text = raw.trim().toLowerCase();
-  if (["on", "true", "1", "yes"].includes(text)) return true;
-  if (["off", "false", "0", "no"].includes(text)) return false;
-  throw new ConfigError(
-    name,
-    `Invalid ${name} ${JSON.stringify(raw)}: expected on or off.`,
-  );
-}
-
-function readSnapshotFile(env: Env): string {
-  const raw = env.SNAPSHOT_FILE;
-  if (raw === undefined || raw.trim() === "") return "";
-  const path = raw.trim();
-  if (path.endsWith("/") || path.includes("\0")) {
-    throw new ConfigError(
-      "SNAPSHOT_FILE",
-      `Invalid SNAPSHOT_FILE ${
-        JSON.stringify(raw)
-      }: expected the path of a file, e.g. snapshots/kv-cache.snapshot.`,
-    );
-  }
-  return path;
-}
-
-function readSnapshotInterval(env: Env, snapshotFile: string): number {
-  const seconds = readInteger(env, "SNAPSHOT_INTERVAL_S", 0, 0, 2_000_000);
-  if (seconds > 0 && snapshotFile === "") {
-    throw new ConfigError(
-      "SNAPSHOT_INTERVAL_S",
-      `Invalid SNAPSHOT_INTERVAL_S ${seconds}: it needs SNAPSHOT_FILE, which is blank.`,
-    );
-  }
-  return seconds;
-}
+/** Names of every environment variable the service reads, in order. */
+export const CONFIG_VARIABLES: readonly string[] = Object.values(SETTINGS).map(
+  (setting) => setting.variable,
+);
 
 /**
  * Builds the configuration from environment variables. Unset or blank
@@ -234,66 +250,29 @@ function readSnapshotInterval(env: Env, snapshotFile: string): number {
  * @throws {ConfigError} naming the first invalid variable.
  */
 export function parseConfig(env: Env): Config {
-  const maxKeySize = readInteger(env, "MAX_KEY_SIZE", 256, 1, 65_536);
-  const maxValueSize = readInteger(env, "MAX_VALUE_SIZE", 256, 1, 1_000_000);
-  const maxBodyBytes = readInteger(
-    env,
-    "MAX_BODY_BYTES",
-    Math.max(
-      DEFAULT_MAX_BODY_BYTES,
-      minimumBodyBytes(maxKeySize, maxValueSize),
-    ),
-    64,
-    2 ** 31 - 1,
-  );
-  const cacheStore = readCacheStore(env);
-  const minCacheBytes = cacheStore === "arena"
-    ? minimumArenaBytes(maxKeySize, maxValueSize)
-    : 1024;
-  const maxCacheBytes = readInteger(
-    env,
-    "MAX_CACHE_BYTES",
-    1_500_000_000,
-    minCacheBytes,
-    Number.MAX_SAFE_INTEGER,
-  );
-  const snapshotFile = readSnapshotFile(env);
-  return {
-    port: readInteger(env, "PORT", 7171, 0, 65535),
-    host: readHost(env),
-    maxKeySize,
-    maxValueSize,
-    maxBodyBytes,
-    defaultTtlSeconds: readInteger(
-      env,
-      "DEFAULT_TTL_SECONDS",
-      300,
-      0,
-      MAX_TTL_SECONDS,
-    ),
-    sweepIntervalMs: readInteger(
-      env,
-      "SWEEP_INTERVAL_MS",
-      60_000,
-      0,
-      2 ** 31 - 1,
-    ),
-    maxCacheBytes,
-    cacheStore,
-    notFoundStatus: readNotFoundStatus(env),
-    logLevel: readLogLevel(env),
-    shutdownTimeoutMs: readInteger(
-      env,
-      "SHUTDOWN_TIMEOUT_MS",
-      10_000,
-      0,
-      600_000,
-    ),
-    bodyTimeoutMs: readInteger(env, "BODY_TIMEOUT_MS", 10_000, 0, 600_000),
-    idleTimeoutMs: readInteger(env, "IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),
-    authToken: readAuthToken(env),
-    metrics: readSwitch(env, "METRICS", true),
-    snapshotFile,
-    snapshotIntervalSeconds: readSnapshotInterval(env, snapshotFile),
-  };
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = env[setting.variable];
+    const { variable, fallback, parse } = setting as ConfigSetting<
+      unknown,
+      Record<string, unknown>
+    >;
+    config[key] = raw === undefined || raw.trim() === ""
+      ? typeof fallback === "function" ? fallback(config) : fallback
+      : parse(raw, variable, config);
+  }
+  return config as Config;
+}
+
+/**
+ * The configuration as the startup line logs it: every setting by its key,
+ * secrets reduced to whether they are set.
+ */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const described: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const value = config[key as keyof Config];
+    described[key] = "secret" in setting ? (value ? "set" : "none") : value;
+  }
+  return described;
 }

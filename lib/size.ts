@@ -3,8 +3,8 @@
  * keeps a running total of these estimates, updated on every write and delete,
  * so it never has to scan the store to know its size.
  *
- * How the constants were measured is written up in the README ("Design
- * notes: memory accounting").
+ * How the constants were measured is written up in docs/design.md
+ * ("`MapCache` memory accounting").
  *
  * @module
  */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { type Cache, MAX_TTL_SECONDS } from "../lib/cache.ts";
 import type { Config } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -14,9 +15,10 @@ import {
   type Metrics,
   RequestRecorder,
   type RuntimeGauges,
-} from "../lib/metrics.ts";
+} from "./metrics.ts";
 import { bearerToken } from "./auth.ts";
-import { type BodyFailure, BodyReader } from "./body.ts";
+import { openApi } from "./openapi.ts";
+import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
 import { canonicalPutLiterals } from "./put_body.ts";
 import {
   DELETE_OK_BODY,
@@ -87,8 +89,34 @@ export const ROUTE_LABELS = [
   "health",
   "stats",
   "metrics",
+  "openapi",
   "other",
 ] as const;
+
+/** Label of a route in metrics. */
+export type RouteLabel = typeof ROUTE_LABELS[number];
+
+/** One route of the API: method, path, metrics label and handler. */
+interface Route {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  label: RouteLabel;
+  handler: (c: Context) => Response | Promise<Response>;
+}
+
+/**
+ * The `Allow` header of each path: its methods, with `HEAD` after `GET`
+ * (Hono answers `HEAD` with the `GET` route).
+ */
+function allowedMethods(routes: readonly Route[]): Map<string, string> {
+  const methods = new Map<string, string[]>();
+  for (const { method, path } of routes) {
+    const list = methods.get(path) ?? [];
+    list.push(method, ...(method === "GET" ? ["HEAD"] : []));
+    methods.set(path, list);
+  }
+  return new Map([...methods].map(([path, list]) => [path, list.join(", ")]));
+}
 
 /** Creates the kv-cache HTTP API as a Hono app. */
 export function createApp(options: AppOptions): Hono {
@@ -104,21 +132,7 @@ export function createApp(options: AppOptions): Hono {
     openConnections: 0,
     idleClosedConnections: 0,
   }));
-  /** Methods each route answers, for the `Allow` header of a 405. */
-  const routes: Record<string, string> = {
-    "/put": "POST",
-    "/get": "GET, HEAD",
-    "/delete": "DELETE",
-    "/health": "GET, HEAD",
-    "/stats": "GET, HEAD",
-  };
-  if (metrics) routes["/metrics"] = "GET, HEAD";
-
   const recorder = new RequestRecorder(metrics);
-  // Metrics index routes by the position of their label (checked here once).
-  const route = Object.fromEntries(
-    ROUTE_LABELS.map((label) => [label, metrics?.routeIndex(label) ?? 0]),
-  ) as Record<typeof ROUTE_LABELS[number], number>;
 
   /** The answer to a PUT, once its body has been read. */
   const putResponse = (bytes: Uint8Array | BodyFailure): Response => {
@@ -195,86 +209,118 @@ export function createApp(options: AppOptions): Hono {
     app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
   }
 
-  // Each route is its own function, so that V8 sees one call target per
-  // call site and Hono finds a single handler (no middleware composition).
-  app.post("/put", async function putRoute(c) {
-    const started = recorder.start();
-    const body = await bodyReader.read(c.req.raw);
-    return recorder.finish(route.put, putResponse(body), started);
-  });
-
-  app.get("/get", function getRoute(c) {
-    const started = recorder.start();
-    return recorder.finish(route.get, getResponse(c.req.query("key")), started);
-  });
-
-  app.delete("/delete", function deleteRoute(c) {
-    const started = recorder.start();
-    return recorder.finish(
-      route.delete,
-      deleteResponse(c.req.query("key")),
-      started,
-    );
-  });
-
-  app.get("/health", function healthRoute() {
-    const started = recorder.start();
-    return recorder.finish(route.health, jsonResponse(HEALTH_BODY), started);
-  });
-
-  app.get("/stats", function statsRoute() {
-    const started = recorder.start();
-    const body = JSON.stringify({ status: "OK", ...cache.stats() });
-    return recorder.finish(route.stats, jsonResponse(body), started);
-  });
-
+  const routes: Route[] = [
+    {
+      method: "POST",
+      path: "/put",
+      label: "put",
+      handler: async function putRoute(c) {
+        return putResponse(await bodyReader.read(c.req.raw));
+      },
+    },
+    {
+      method: "GET",
+      path: "/get",
+      label: "get",
+      handler: function getRoute(c) {
+        return getResponse(c.req.query("key"));
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/delete",
+      label: "delete",
+      handler: function deleteRoute(c) {
+        return deleteResponse(c.req.query("key"));
+      },
+    },
+    {
+      method: "GET",
+      path: "/health",
+      label: "health",
+      handler: function healthRoute() {
+        return jsonResponse(HEALTH_BODY);
+      },
+    },
+    {
+      method: "GET",
+      path: "/stats",
+      label: "stats",
+      handler: function statsRoute() {
+        return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
+      },
+    },
+    {
+      method: "GET",
+      path: "/openapi.json",
+      label: "openapi",
+      handler: openApi(options),
+    },
+  ];
   if (metrics) {
-    app.get("/metrics", function metricsRoute() {
-      const started = recorder.start();
-      const text = metrics.render(cache.stats(), runtimeGauges());
-      const response = new Response(text, {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
-      return recorder.finish(route.metrics, response, started);
+    routes.push({
+      method: "GET",
+      path: "/metrics",
+      label: "metrics",
+      handler: function metricsRoute() {
+        const text = metrics.render(cache.stats(), runtimeGauges());
+        return new Response(text, {
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          },
+        });
+      },
     });
   }
+  // One handler per route, wrapped here once for metrics: Hono finds a
+  // single handler and skips its middleware composition on the hot paths.
+  for (const { method, path, label, handler } of routes) {
+    app.on(method, path, recorder.wrap(label, handler));
+  }
+  const allowed = allowedMethods(routes);
+  const labelOf = new Map(routes.map((route) => [route.path, route.label]));
 
   // A known path with another method is a 405; anything else a 404. Both are
-  // answered here, so that each route has one handler and Hono skips its
-  // middleware composition on the hot paths.
+  // answered here, so that each route has one handler.
   app.notFound(function noMatchingRoute(c) {
     const started = recorder.start();
     const path = c.req.path;
-    const allow = routes[path];
+    const allow = allowed.get(path);
     if (allow !== undefined) {
       const response = errorResponse(
         405,
         `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
         { allow },
       );
-      return recorder.finish(
-        route[path.slice(1) as keyof typeof route],
-        response,
-        started,
-      );
+      return recorder.finish(labelOf.get(path)!, response, started);
     }
     const response = errorResponse(
       404,
       `No route for ${c.req.method} ${path}; routes are ${
-        Object.keys(routes).join(", ")
+        [...allowed.keys()].join(", ")
       }.`,
     );
-    return recorder.finish(route.other, response, started);
+    return recorder.finish("other", response, started);
   });
 
   app.onError(function internalError(error, c) {
+    // Hono's own errors, and any a middleware throws, keep their status.
+    if (error instanceof HTTPException) {
+      const message = error.message ||
+        `Request failed with status ${error.status}.`;
+      return recorder.finish(
+        "other",
+        errorResponse(error.status, message),
+        0,
+      );
+    }
     logger?.error("unhandled error", {
       method: c.req.method,
       path: c.req.path,
       error: String(error?.stack ?? error),
     });
     return recorder.finish(
-      route.other,
+      "other",
       errorResponse(500, "Internal server error."),
       0,
     );

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { lengthOver } from "../lib/entry_limits.ts";
+
 /** Length limits applied to keys and values, in Unicode code points. */
 export interface InputLimits {
   /** Longest key accepted. */
@@ -24,30 +26,6 @@ export interface PutRequest {
   value: string;
   /** Seconds until expiry (0 = never), or undefined for the default. */
   ttl: number | undefined;
-}
-
-/**
- * Counts the Unicode code points of `text`: a surrogate pair counts once, a
- * lone surrogate counts as one.
- */
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++, count++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-  }
-  return count;
-}
-
-/** Returns the length of `text` in code points if it is over `max`, else 0. */
-function lengthOver(text: string, max: number): number {
-  // A string has at least as many UTF-16 units as code points.
-  if (text.length <= max) return 0;
-  const length = codePointLength(text);
-  return length > max ? length : 0;
 }
 
 function describe(value: unknown): string {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Dockerfile's default target and checks the container the way
 # users run it (2 CPUs, 2 GB): it serves the API, turns healthy, and stops
-# fast with exit code 0 on SIGTERM. Prints the figures for the README.
+# fast with exit code 0 on SIGTERM. Prints the figures for docs/operations.md.
 #
 # Usage: scripts/container_check.sh            (from anywhere; needs root)
 #   RIG=path/to/container-rig  (default /work/shared/tools/container-rig)

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BodyReader } from "../routes/body.ts";
+import { BodyReader } from "../server/body_reader.ts";
 import { testApp } from "./support/app.ts";
 
 function post(body: BodyInit, headers: HeadersInit = {}): Request {

@@ -1,7 +1,8 @@
 // The semantics every store must have, run against each implementation.
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
-import { type Cache, MapCache } from "../lib/cache.ts";
+import type { Cache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { ArenaCache } from "../lib/arena_cache.ts";
 
 const MINUTE = 60_000;

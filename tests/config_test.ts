@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import {
   CONFIG_VARIABLES,
   ConfigError,
+  describeConfig,
   minimumBodyBytes,
   parseConfig,
+  SETTINGS,
 } from "../lib/config.ts";
+import { renderConfigTable, renderEnvExample } from "../lib/config_docs.ts";
+import { TABLE_END, TABLE_START } from "../scripts/config_docs.ts";
 import { parseEnvFile } from "../lib/env_file.ts";
 
 Deno.test("defaults apply when nothing is set", () => {
@@ -202,9 +206,42 @@ for (const [variable, value, message] of INVALID) {
 }
 
 Deno.test(".env.example documents every variable with its default", () => {
-  const example = parseEnvFile(
-    Deno.readTextFileSync(new URL("../.env.example", import.meta.url)),
+  const text = Deno.readTextFileSync(
+    new URL("../.env.example", import.meta.url),
   );
-  assert.deepEqual(Object.keys(example).sort(), [...CONFIG_VARIABLES].sort());
+  const example = parseEnvFile(text);
+  assert.deepEqual(Object.keys(example), [...CONFIG_VARIABLES]);
   assert.deepEqual(parseConfig(example), parseConfig({}));
+  assert.equal(
+    text,
+    renderEnvExample(),
+    ".env.example is out of date: run `deno task config:docs`",
+  );
+});
+
+Deno.test("the README's configuration table matches the declarations", () => {
+  const readme = Deno.readTextFileSync(
+    new URL("../README.md", import.meta.url),
+  );
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  assert.ok(start >= 0 && end > start, "README.md has no config table");
+  const cells = (table: string) =>
+    table.split("\n").filter((line) => line.startsWith("| `")).map((line) =>
+      line.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim())
+    );
+  assert.deepEqual(
+    cells(readme.slice(start, end)),
+    cells(renderConfigTable()),
+    "the README's table is out of date: run `deno task config:docs`",
+  );
+});
+
+Deno.test("the startup description names every setting and hides the token", () => {
+  const config = parseConfig({ AUTH_TOKEN: "s3cret-token-0123456789" });
+  const described = describeConfig(config);
+  assert.deepEqual(Object.keys(described), Object.keys(SETTINGS));
+  assert.equal(described.authToken, "set");
+  assert.equal(describeConfig(parseConfig({})).authToken, "none");
+  assert.ok(!JSON.stringify(described).includes("s3cret"));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
-import { EVICTIONS_PER_WRITE, MapCache } from "../lib/cache.ts";
+import { EVICTIONS_PER_WRITE, MapCache } from "../lib/map_cache.ts";
 import { estimateEntryBytes } from "../lib/size.ts";
 
 function newCache(
@@ -113,7 +113,7 @@ Deno.test("the entry limit evicts like the byte limit", () => {
 });
 
 Deno.test("an entry larger than the whole budget is evicted at once", () => {
-  const { cache } = newCache({ maxBytes: 1024 });
+  const { cache } = newCache({ maxBytes: 1024, maxValueSize: 5000 });
   cache.set("small", "v");
   cache.set("huge", "x".repeat(5000));
   const stats = cache.stats();

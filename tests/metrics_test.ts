@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { LATENCY_SAMPLE_EVERY, Metrics } from "../lib/metrics.ts";
+import { LATENCY_SAMPLE_EVERY, Metrics } from "../routes/metrics.ts";
 import { LoopLagMonitor } from "../lib/loop_lag.ts";
 import { ROUTE_LABELS } from "../routes/app.ts";
 import { testApp } from "./support/app.ts";

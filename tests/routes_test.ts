@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { HTTPException } from "hono/http-exception";
 import { testApp } from "./support/app.ts";
 
 const PUT_OK = '{"status":"OK","message":"Key inserted/updated successfully."}';
@@ -369,6 +370,35 @@ Deno.test("an unknown path is 404 with the list of routes", async () => {
   await expectError(
     await app.request("/nope"),
     404,
-    "No route for GET /nope; routes are /put, /get, /delete, /health, /stats.",
+    "No route for GET /nope; routes are /put, /get, /delete, /health, /stats, /openapi.json.",
   );
+});
+
+Deno.test("an HTTPException keeps its status and gets the error shape", async () => {
+  const { app } = setup();
+  app.get("/teapot", () => {
+    throw new HTTPException(418, { message: "This server is a teapot." });
+  });
+  app.get("/bare", () => {
+    throw new HTTPException(429);
+  });
+  await expectError(
+    await app.request("/teapot"),
+    418,
+    "This server is a teapot.",
+  );
+  await expectError(
+    await app.request("/bare"),
+    429,
+    "Request failed with status 429.",
+  );
+});
+
+Deno.test("an unexpected error is a 500 that does not leak the error", async () => {
+  const { app } = setup();
+  app.get("/broken", () => {
+    throw new Error("secret detail");
+  });
+  const response = await app.request("/broken");
+  await expectError(response, 500, "Internal server error.");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serve } from "../routes/server.ts";
+import { serve } from "../server/serve.ts";
 
 const hello = (request: Request) =>
   new Response(`hello ${new URL(request.url).pathname}`);

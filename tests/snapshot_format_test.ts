@@ -2,7 +2,7 @@
 // problem, and is left as it was.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MapCache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { ManualClock } from "../lib/clock.ts";
 import {
   encodeHeader,

@@ -1,7 +1,7 @@
 // Snapshots with real server processes, run with the permissions of
 // `deno task start` in a directory holding snapshots/.
 import assert from "node:assert/strict";
-import { MapCache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { loadSnapshot } from "../lib/snapshot_loader.ts";
 import { temporaryPathFor } from "../lib/snapshot_writer.ts";
 import { START_ARGS, startServer } from "./support/server_process.ts";

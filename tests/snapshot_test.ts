@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ArenaCache } from "../lib/arena_cache.ts";
-import { type Cache, MapCache } from "../lib/cache.ts";
+import type { Cache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { loadSnapshot } from "../lib/snapshot_loader.ts";
 import { temporaryPathFor, writeSnapshot } from "../lib/snapshot_writer.ts";
@@ -129,7 +130,7 @@ for (const [store, make] of STORES) {
         fc.asyncProperty(
           fc.array(
             fc.tuple(
-              fc.string({ unit: "grapheme", maxLength: 40 }),
+              fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
               fc.string({ unit: "binary", maxLength: 60 }),
               fc.nat(1000),
             ),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
-import { MapCache } from "../lib/cache.ts";
+import { MapCache } from "../lib/map_cache.ts";
 import { Sweeper } from "../lib/sweeper.ts";
 
 function expiredCache(expired: number, live: number) {

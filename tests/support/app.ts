@@ -4,21 +4,21 @@
  * @module
  */
 
-import { ArenaCache } from "../../lib/arena_cache.ts";
 import { MAX_TTL_SECONDS } from "../../lib/cache.ts";
 import { ManualClock } from "../../lib/clock.ts";
+import { createCache } from "../../lib/create_cache.ts";
 import { type AppOptions, createApp } from "../../routes/app.ts";
 
 /** Creates an app as production wires it, with `overrides` applied. */
 export function testApp(overrides: Partial<AppOptions> = {}) {
   const clock = new ManualClock();
-  const cache = new ArenaCache({
-    maxBytes: 10_000_000,
+  const cache = createCache({
+    cacheStore: "arena",
+    maxCacheBytes: 10_000_000,
     defaultTtlSeconds: 300,
     maxKeySize: 256,
     maxValueSize: 256,
-    clock,
-  });
+  }, clock);
   const app = createApp({
     cache,
     maxKeySize: 256,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CacheStats } from "./cache.ts";
+import type { CacheStats } from "../lib/cache.ts";
 
 /** Upper bounds of the request latency histogram, in seconds. */
 export const LATENCY_BUCKETS = [
@@ -70,9 +70,10 @@ function escapeLabel(value: string): string {
 }
 
 /**
- * Records requests into {@linkcode Metrics}: `start()` when a request begins,
- * `finish()` with its response. Counts every request and times one in
- * {@linkcode LATENCY_SAMPLE_EVERY}.
+ * Records requests into {@linkcode Metrics}: {@linkcode RequestRecorder.wrap}
+ * wraps a route's handler once, at registration; `start()` and `finish()`
+ * record answers given outside a route (404, 405, errors). Counts every
+ * request and times one in {@linkcode LATENCY_SAMPLE_EVERY}.
  */
 export class RequestRecorder {
   readonly #metrics: Metrics | undefined;
@@ -81,6 +82,28 @@ export class RequestRecorder {
   /** Records into `metrics`; without them, does nothing. */
   constructor(metrics?: Metrics) {
     this.#metrics = metrics;
+  }
+
+  /**
+   * Wraps `handler` so that each answer it gives is recorded under `label`;
+   * without metrics, returns `handler` itself.
+   */
+  wrap<C>(
+    label: string,
+    handler: (c: C) => Response | Promise<Response>,
+  ): (c: C) => Response | Promise<Response> {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return handler;
+    const route = metrics.routeIndex(label);
+    return (c) => {
+      const started = this.start();
+      const answer = handler(c);
+      return answer instanceof Response
+        ? this.#record(metrics, route, answer, started)
+        : answer.then((response) =>
+          this.#record(metrics, route, response, started)
+        );
+    };
   }
 
   /** Returns the start time if this request is timed, else 0. */
@@ -93,12 +116,21 @@ export class RequestRecorder {
 
   /** Records the answer to a request begun with `start()`; returns it. */
   finish<T extends { status: number }>(
-    route: number,
+    label: string,
     response: T,
     started: number,
   ): T {
     const metrics = this.#metrics;
     if (metrics === undefined) return response;
+    return this.#record(metrics, metrics.routeIndex(label), response, started);
+  }
+
+  #record<T extends { status: number }>(
+    metrics: Metrics,
+    route: number,
+    response: T,
+    started: number,
+  ): T {
     metrics.countRequest(route, response.status);
     if (started !== 0) {
       metrics.observeLatency(route, (performance.now() - started) / 1000);
