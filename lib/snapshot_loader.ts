@@ -75,11 +75,16 @@ function fitsIn(
   return true;
 }
 
-/** Reads exactly `buffer.length` bytes; returns how many were there. */
-async function readFully(file: Deno.FsFile, buffer: Uint8Array) {
+/**
+ * Reads exactly `buffer.length` bytes; returns how many were there. Reads
+ * synchronously: a load runs before the port opens, with nothing else to
+ * serve, and a thousand asynchronous reads a second cost more than they
+ * overlap.
+ */
+function readFully(file: Deno.FsFile, buffer: Uint8Array): number {
   let read = 0;
   while (read < buffer.length) {
-    const n = await file.read(buffer.subarray(read));
+    const n = file.readSync(buffer.subarray(read));
     if (n === null) break;
     read += n;
   }
@@ -104,7 +109,7 @@ export async function loadSnapshot(
   try {
     const size = (await file.stat()).size;
     const head = new Uint8Array(HEADER_BYTES);
-    const headLength = await readFully(file, head);
+    const headLength = readFully(file, head);
     const { createdAt } = decodeHeader(path, head.subarray(0, headLength));
     const report: SnapshotLoadReport = {
       restored: 0,
@@ -130,7 +135,7 @@ export async function loadSnapshot(
         );
       }
       const frameHead = buffer.subarray(0, FRAME_HEADER_BYTES);
-      await readFully(file, frameHead);
+      readFully(file, frameHead);
       const headView = new DataView(buffer.buffer, 0, FRAME_HEADER_BYTES);
       const tag = headView.getUint32(0, true);
       const payloadLength = headView.getUint32(4, true);
@@ -151,7 +156,7 @@ export async function loadSnapshot(
         grown.set(frameHead);
         buffer = grown;
       }
-      await readFully(file, buffer.subarray(FRAME_HEADER_BYTES, frameLength));
+      readFully(file, buffer.subarray(FRAME_HEADER_BYTES, frameLength));
       const view = new DataView(buffer.buffer, 0, frameLength);
       const end = frameLength - FRAME_CHECKSUM_BYTES;
       if (view.getUint32(end, true) !== crc32(buffer.subarray(0, end))) {
