@@ -8,6 +8,7 @@ import { MapCache } from "../lib/map_cache.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { loadSnapshot } from "../lib/snapshot_loader.ts";
 import { temporaryPathFor, writeSnapshot } from "../lib/snapshot_writer.ts";
+import { TRICKY_STRINGS } from "./support/tricky_strings.ts";
 
 type Factory = (clock: ManualClock, maxBytes?: number) => Cache;
 
@@ -28,19 +29,6 @@ const STORES: [string, Factory][] = [
 ];
 
 const LIMITS = { maxKeySize: 256, maxValueSize: 256 };
-
-const STRINGS = [
-  "",
-  "plain",
-  'quotes " and \\ backslashes',
-  "controls \t\n\r\x0b\x0c\x00\x1f",
-  "Latin-1 é ñ ü ÿ",
-  "two-byte € 日本語",
-  "emoji 😀👍🏽👨‍👩‍👧",
-  "lone surrogates \ud800 and \udfff",
-  "x".repeat(256),
-  "😀".repeat(256),
-];
 
 /** Every live entry of `cache` in age order, with its absolute expiry. */
 function contents(cache: Cache): [string, string, number][] {
@@ -85,9 +73,9 @@ for (const [store, make] of STORES) {
       const clock = new ManualClock();
       const cache = make(clock);
       const expected: [string, string, number][] = [];
-      STRINGS.forEach((key, i) => {
-        STRINGS.forEach((value, j) => {
-          const ttl = (i * STRINGS.length + j) % 3 === 0 ? 0 : i + j + 1;
+      TRICKY_STRINGS.forEach((key, i) => {
+        TRICKY_STRINGS.forEach((value, j) => {
+          const ttl = (i * TRICKY_STRINGS.length + j) % 3 === 0 ? 0 : i + j + 1;
           const name = `${key.slice(0, 250)}#${j}`; // within MAX_KEY_SIZE
           cache.set(name, value, ttl);
           expected.push([

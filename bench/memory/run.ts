@@ -110,6 +110,15 @@ async function main(): Promise<void> {
     );
   };
 
+  // What the fill-and-churn and snapshot scenarios drive the server with.
+  const load = {
+    connections: opts.connections,
+    threads: opts.threads,
+    getPercent: opts.getPercent,
+    mixedSeconds: opts.mixedSeconds,
+    fillExtra: opts.fillExtra,
+    fillTimeoutSeconds: opts.fillTimeoutSeconds,
+  };
   try {
     for (const store of opts.stores) {
       for (const name of opts.shapes) {
@@ -121,12 +130,7 @@ async function main(): Promise<void> {
             mapHeapMb: opts.mapHeapMb,
             shape,
             valuesFile: path,
-            connections: opts.connections,
-            threads: opts.threads,
-            getPercent: opts.getPercent,
-            mixedSeconds: opts.mixedSeconds,
-            fillExtra: opts.fillExtra,
-            fillTimeoutSeconds: opts.fillTimeoutSeconds,
+            ...load,
           }, ctx),
         );
         await writeJson();
@@ -157,12 +161,7 @@ async function main(): Promise<void> {
             mapHeapMb: opts.mapHeapMb,
             shape,
             valuesFile: path,
-            connections: opts.connections,
-            threads: opts.threads,
-            getPercent: opts.getPercent,
-            mixedSeconds: opts.mixedSeconds,
-            fillExtra: opts.fillExtra,
-            fillTimeoutSeconds: opts.fillTimeoutSeconds,
+            ...load,
             intervalSeconds: opts.snapshotIntervalSeconds,
             parentDir: opts.snapshotDir,
           }, ctx),

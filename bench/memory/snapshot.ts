@@ -17,34 +17,28 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { freePort } from "../server_process.ts";
+import { freePort, waitHealthy } from "../server_process.ts";
 import type { LoadResult } from "../wrk.ts";
 import { nextKeyAfter, startLoad } from "./load.ts";
 import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
 import { markdownTable } from "./report.ts";
 import { type CpuUse, RssSampler } from "./sampler.ts";
 import {
+  cacheServerArgv,
+  cacheServerEnv,
   checkKeys,
   codeVersion,
   type Context,
   type ServerSettings,
+  type ShapeOptions,
 } from "./scenario.ts";
-import type { Shape } from "./shapes.ts";
 
 const MAIN_TS = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const SNAPSHOT_FILE = "snapshots/bench.snapshot";
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Options of {@linkcode runSnapshot}. */
-export interface SnapshotScenarioOptions extends ServerSettings {
-  shape: Shape;
-  valuesFile: string;
-  connections: number;
-  threads: number;
-  getPercent: number;
-  mixedSeconds: number;
-  fillExtra: number;
-  fillTimeoutSeconds: number;
+export interface SnapshotScenarioOptions extends ShapeOptions {
   /** SNAPSHOT_INTERVAL_S of the server. */
   intervalSeconds: number;
   /** Where to make the server's working directory (system temp if unset). */
@@ -123,29 +117,18 @@ function spawnServer(
   env: Record<string, string>,
 ): LoggedServer {
   const port = freePort();
-  const argv = [
-    ...ctx.serverPin,
-    Deno.execPath(),
-    "run",
-    ...(s.store === "map"
-      ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
-      : []),
+  const argv = cacheServerArgv(s, ctx, [
     "--allow-net",
     "--allow-env",
     "--allow-read=.env,snapshots",
     "--allow-write=snapshots",
-    MAIN_TS,
-  ];
+  ], MAIN_TS);
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd,
     env: {
-      CACHE_STORE: s.store,
-      MAX_CACHE_BYTES: String(s.maxBytes),
-      NOT_FOUND_STATUS: "200",
+      ...cacheServerEnv(s),
       LOG_LEVEL: "info",
-      DEFAULT_TTL_SECONDS: "0",
-      SHUTDOWN_TIMEOUT_MS: "10000",
       SNAPSHOT_FILE,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -188,21 +171,6 @@ function spawnServer(
       throw new Error(`no "${msg}" log line within ${timeoutMs} ms`);
     },
   };
-}
-
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/health`);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await delay(20);
-  }
-  throw new Error(`${url}/health did not answer within ${timeoutMs} ms`);
 }
 
 async function stopAndWait(
