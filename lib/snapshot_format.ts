@@ -95,6 +95,13 @@ export interface SnapshotHeader {
   createdAt: number;
 }
 
+function foreign(path: string): SnapshotError {
+  return new SnapshotError(
+    path,
+    'is not a kv-cache snapshot (its first bytes are not "KVCSNAP")',
+  );
+}
+
 /**
  * Checks and decodes a file header: magic, version, checksum.
  *
@@ -103,19 +110,14 @@ export interface SnapshotHeader {
 export function decodeHeader(path: string, bytes: Uint8Array): SnapshotHeader {
   if (bytes.length < HEADER_BYTES) {
     const magicSoFar = SNAPSHOT_MAGIC.subarray(0, bytes.length);
-    if (!bytes.every((byte, i) => byte === magicSoFar[i])) {
-      throw new SnapshotError(path, "is not a kv-cache snapshot (wrong magic)");
-    }
+    if (!bytes.every((byte, i) => byte === magicSoFar[i])) throw foreign(path);
     throw new SnapshotError(
       path,
       `is truncated: ${bytes.length} bytes, shorter than its ${HEADER_BYTES}-byte header`,
     );
   }
   if (!SNAPSHOT_MAGIC.every((byte, i) => bytes[i] === byte)) {
-    throw new SnapshotError(
-      path,
-      'is not a kv-cache snapshot (its first bytes are not "KVCSNAP")',
-    );
+    throw foreign(path);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const version = view.getUint32(8, true);
