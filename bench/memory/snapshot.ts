@@ -83,6 +83,10 @@ export interface SnapshotScenarioResult {
   probeMaxOutsideWritesMs: number;
   /** Others' share of the server's core over the mixed phase, percent. */
   mixedOthersPercent?: number | null;
+  /** The first background write after the mixed phase, with no load. */
+  idleWrite?: SnapshotWrite;
+  /** Slowest probe with no load, outside that write, ms. */
+  probeMaxIdleNoWriteMs?: number;
   /** The write after SIGTERM, and the time from SIGTERM to exit. */
   shutdown?: { durationMs: number; bytes: number; mbPerSecond: number };
   stopMs?: number;
@@ -372,6 +376,48 @@ export async function runSnapshot(
         (mixed.latencyUs.percentiles["99"] / 1000).toFixed(2)
       } ms, max ${(mixed.latencyUs.max / 1000).toFixed(1)} ms`,
     );
+    // A write with no load: the stall the write itself causes, without the
+    // wait behind wrk's queued requests that the probe sees under load.
+    const idleFrom = Date.now();
+    const idleDeadline = idleFrom + (o.intervalSeconds + 120) * 1000;
+    while (Date.now() < idleDeadline) {
+      await delay(250);
+      const written = writesBetween(
+        server.logs,
+        probe.windows,
+        idleFrom,
+        Date.now(),
+      );
+      if (written.length > 0) {
+        await delay(500);
+        const idleTo = Date.now();
+        out.idleWrite = writesBetween(
+          server.logs,
+          probe.windows,
+          idleFrom,
+          idleTo,
+        )[0];
+        out.probeMaxIdleNoWriteMs = probeMaxOutside(
+          server.logs,
+          probe.windows,
+          idleFrom,
+          idleTo,
+        );
+        const w = out.idleWrite;
+        ctx.log(
+          `[${label}] idle write: ${
+            (w.bytes / 1e6).toFixed(0)
+          } MB in ${w.durationMs} ms (${
+            w.mbPerSecond.toFixed(0)
+          } MB/s), longest slice ${w.longestSliceMs} ms, probe max ${
+            w.probeMaxMs.toFixed(1)
+          } ms over ${w.probeAnswers} probes (idle, no write: ${
+            out.probeMaxIdleNoWriteMs.toFixed(1)
+          } ms)`,
+        );
+        break;
+      }
+    }
     await probe.stop();
     probe = undefined;
     sampler.stop();
@@ -451,6 +497,11 @@ export function snapshotTable(results: SnapshotScenarioResult[]): string {
       r.writes.length ? `${f(slice, 1)} ms` : "—",
       `${f(r.probeMaxOutsideWritesMs, 1)} ms`,
       `${r.mixedOthersPercent ?? "—"}`,
+      r.idleWrite
+        ? `${f(r.idleWrite.probeMaxMs, 1)} ms (${
+          f(r.probeMaxIdleNoWriteMs, 1)
+        } ms)`
+        : "—",
       r.shutdown
         ? `${f(r.shutdown.durationMs / 1000, 1)} s, ${
           f(r.shutdown.mbPerSecond)
@@ -473,6 +524,7 @@ export function snapshotTable(results: SnapshotScenarioResult[]): string {
     "longest slice",
     "probe max, no write",
     "others% (mixed)",
+    "idle write stall (no write)",
     "shutdown write",
     "load",
     "newest after load",
