@@ -404,6 +404,15 @@ export async function runSnapshot(
           idleTo,
         );
         const w = out.idleWrite;
+        await sampler.sample();
+        w.othersPercent = othersPercent(
+          sampler.cpuBefore(
+            idleFrom + w.startS * 1000 + w.durationMs,
+            w.durationMs,
+            ticks,
+          ),
+          ctx,
+        );
         ctx.log(
           `[${label}] idle write: ${
             (w.bytes / 1e6).toFixed(0)
@@ -413,7 +422,7 @@ export async function runSnapshot(
             w.probeMaxMs.toFixed(1)
           } ms over ${w.probeAnswers} probes (idle, no write: ${
             out.probeMaxIdleNoWriteMs.toFixed(1)
-          } ms)`,
+          } ms), others on server core ${w.othersPercent}%`,
         );
         break;
       }
