@@ -187,7 +187,20 @@ export async function loadSnapshot(
       }
       blocks++;
       entries += count;
-      if (!restorer.restore(buffer, view, end, count)) {
+      let whole: boolean;
+      try {
+        whole = restorer.restore(buffer, view, end, count);
+      } catch (error) {
+        // Only a file that passed its checksums yet was not written by
+        // kv-cache gets here, e.g. a literal that is not JSON.
+        throw new SnapshotError(
+          path,
+          `is corrupt: ${what} holds an entry the store refuses (${
+            (error as Error).message
+          })`,
+        );
+      }
+      if (!whole) {
         throw new SnapshotError(
           path,
           `is corrupt: the entries of ${what} do not add up to its length`,

@@ -5,8 +5,14 @@ import fc from "fast-check";
 import { MapCache } from "../lib/map_cache.ts";
 import { ManualClock } from "../lib/clock.ts";
 import {
+  BLOCK_TAG,
   encodeHeader,
+  encodeTrailer,
+  ENTRY_HEADER_BYTES,
+  FRAME_CHECKSUM_BYTES,
+  FRAME_HEADER_BYTES,
   HEADER_BYTES,
+  sealFrame,
   SNAPSHOT_VERSION,
   SnapshotError,
 } from "../lib/snapshot_format.ts";
@@ -152,6 +158,41 @@ Deno.test("a block dropped whole is caught by the trailer's counts", async () =>
       await loadError(path),
       path,
       /its trailer does not match/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a checksummed file that kv-cache did not write is refused, not thrown through", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/kv.snapshot`;
+    const key = new TextEncoder().encode("not json");
+    const value = new TextEncoder().encode('"v"');
+    const block = new Uint8Array(
+      FRAME_HEADER_BYTES + ENTRY_HEADER_BYTES + key.length + value.length +
+        FRAME_CHECKSUM_BYTES,
+    );
+    const view = new DataView(block.buffer);
+    view.setFloat64(FRAME_HEADER_BYTES, 0, true);
+    view.setUint32(FRAME_HEADER_BYTES + 8, key.length, true);
+    view.setUint32(FRAME_HEADER_BYTES + 12, value.length, true);
+    block.set(key, FRAME_HEADER_BYTES + ENTRY_HEADER_BYTES);
+    block.set(value, FRAME_HEADER_BYTES + ENTRY_HEADER_BYTES + key.length);
+    sealFrame(block, BLOCK_TAG, 1);
+    await Deno.writeFile(
+      path,
+      new Uint8Array([
+        ...encodeHeader(0),
+        ...block,
+        ...encodeTrailer(1, 1),
+      ]),
+    );
+    assertRefused(
+      await loadError(path),
+      path,
+      /block 1 \(at byte 32\) holds an entry the store refuses/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
