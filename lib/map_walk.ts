@@ -8,6 +8,7 @@
 
 import type { EntryVisitor, EntryWalk, JsonLiterals } from "./cache.ts";
 import type { Clock } from "./clock.ts";
+import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
 
 /** An entry as the `Map` store keeps it. */
 export interface MapEntry {
@@ -19,8 +20,6 @@ export interface MapEntry {
 
 /** Entries a {@linkcode MapWalk} step reports at most. */
 export const MAP_WALK_BATCH = 1024;
-
-const encoder = new TextEncoder();
 
 /**
  * A walk over a `Map`'s entries, oldest first. A `Map` iterator survives
@@ -54,17 +53,16 @@ export class MapWalk implements EntryWalk {
       if (next.done) return false;
       const [key, entry] = next.value;
       if (entry.expiresAt !== 0 && entry.expiresAt <= now) continue;
-      const keyJson = JSON.stringify(key);
-      const valueJson = JSON.stringify(entry.value);
-      const room = 3 * (keyJson.length + valueJson.length);
+      // Written straight into the scratch buffer: no strings to collect.
+      const room = jsonStringRoom(key.length) +
+        jsonStringRoom(entry.value.length);
       if (this.#scratch.length < room) this.#scratch = new Uint8Array(room);
-      literals.bytes = this.#scratch;
-      literals.keyEnd = encoder.encodeInto(keyJson, this.#scratch).written;
+      const scratch = this.#scratch;
+      literals.bytes = scratch;
+      literals.keyEnd = writeJsonString(key, scratch, 0);
       literals.valueStart = literals.keyEnd;
-      literals.valueEnd = literals.keyEnd + encoder.encodeInto(
-        valueJson,
-        this.#scratch.subarray(literals.keyEnd),
-      ).written;
+      literals.valueEnd = literals.keyEnd +
+        writeJsonString(entry.value, scratch, literals.keyEnd);
       visit(literals, entry.expiresAt);
     }
     return true;
