@@ -12,7 +12,12 @@
 
 import { fileURLToPath } from "node:url";
 import { envOf, parseOptions, USAGE } from "./args.ts";
-import { makeEntries, makeMissKeys, meanHitBodyLength } from "./data.ts";
+import {
+  type Entry,
+  makeEntries,
+  makeMissKeys,
+  meanHitBodyLength,
+} from "./data.ts";
 import {
   measure,
   measureTogether,
@@ -35,7 +40,13 @@ import {
 } from "./oha.ts";
 import { probe } from "./probe_command.ts";
 import { writeWrkData } from "./wrk.ts";
-import { selectWorkloads } from "./workloads.ts";
+import {
+  entriesFor,
+  isSpelled,
+  putBodiesFor,
+  selectWorkloads,
+  type Workload,
+} from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
@@ -72,6 +83,13 @@ async function main(): Promise<void> {
     await probe("wrk", ["-v"]),
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
+  const spelled = workloads.filter(isSpelled);
+  if (generator.name === "oha" && spelled.length > 0) {
+    throw new Error(
+      `workload ${spelled[0].name} sends spelled bodies, which only the wrk ` +
+        "load drives; use --load-generator wrk",
+    );
+  }
   if (generator.name === "oha") {
     for (const w of workloads.filter((w) => w.load.mode === "mix")) {
       splitConnections(opts.connections, w.load.getPercent); // throws if < 2
@@ -141,6 +159,25 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: floorEnv,
   };
+  // The naive Hono + Map server, in the same rounds (not when checking the
+  // harness floor against floor).
+  const naive: ServerSpec | null = opts.floorVsFloor ? null : {
+    name: "naive",
+    argv: [
+      ...serverPin,
+      "deno",
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "bench/naive_server.ts",
+    ],
+    cwd: ROOT,
+    env: { LOG_LEVEL: "warn" },
+  };
+  const unicode = workloads.find((w) => w.data === "unicode");
+  const unicodeEntries = unicode ? entriesFor(unicode) : [];
+  const entriesOf = (w: Workload): Entry[] =>
+    w.data === "unicode" ? unicodeEntries : entries;
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
@@ -156,18 +193,27 @@ async function main(): Promise<void> {
   } else {
     await writeWrkData(wrkDataFile, entries, makeMissKeys());
   }
+  // A workload with its own data or spelling has its own wrk data file.
+  const wrkDataFileOf = async (w: Workload): Promise<string> => {
+    if (!isSpelled(w)) return wrkDataFile;
+    const path = `${RESULTS_DIR}wrk-data-${w.name}.tmp`;
+    const own = entriesOf(w);
+    await writeWrkData(path, own, makeMissKeys(), putBodiesFor(w, own));
+    return path;
+  };
   const clockTicks = await clockTicksPerSecond();
   const startedAt = new Date().toISOString();
   const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
   log(
     `${workloads.length} workload(s) x ${opts.rounds} round(s) x ${
-      variant ? 3 : 2
+      2 + (variant ? 1 : 0) + (naive ? 1 : 0)
     } servers, ` +
       `${opts.durationSeconds}s each (+${opts.warmupSeconds}s warm-up), ` +
       `~${
         Math.ceil(
           workloads.length * opts.rounds *
-            (opts.together ? 1 : variant ? 3 : 2) * perRun / 60,
+            (opts.together ? 1 : 2 + (variant ? 1 : 0) + (naive ? 1 : 0)) *
+            perRun / 60,
         )
       } min; ${opts.connections} connections, ` +
       (generator.name === "wrk"
@@ -179,10 +225,18 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const workload of workloads) {
     log(`== ${workload.name}: ${workload.description}`);
+    const workloadEntries = entriesOf(workload);
+    const workloadDataFile = await wrkDataFileOf(workload);
+    // Servers without a store answer hits as long as this workload's.
+    const hitEnv = {
+      FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
+    };
     for (let round = 1; round <= opts.rounds; round++) {
-      const specs = variant ? [server, variant, floor] : [server, floor];
+      const specs = [server, variant, naive, floor].filter((
+        s,
+      ): s is ServerSpec => s !== null);
       const planOf = (spec: ServerSpec): RunPlan => ({
-        server: spec,
+        server: { ...spec, env: { ...spec.env, ...hitEnv } },
         workload,
         round,
         load: {
@@ -193,8 +247,8 @@ async function main(): Promise<void> {
           durationSeconds: opts.durationSeconds,
         },
         warmupSeconds: opts.warmupSeconds,
-        entries,
-        wrkDataFile,
+        entries: workloadEntries,
+        wrkDataFile: workloadDataFile,
         loadPrefix: loadPin,
         runLoad: ohaInputs
           ? makeOhaRunner(ohaInputs, {
@@ -218,7 +272,7 @@ async function main(): Promise<void> {
         const variantName = `${workload.name} [${variantLabel}]`;
         if (spec === variant) result.workload = variantName;
         results.push(result);
-        if (variant && spec === floor) {
+        if (variant && (spec === floor || spec === naive)) {
           results.push({ ...result, workload: variantName });
         }
       }

@@ -43,7 +43,10 @@ export interface RunningServer {
  * Command line of the kv-cache server as `deno task start` runs it, pinned to
  * core 0, with `denoFlags` (e.g. `--cpu-prof`) before the entry point.
  */
-export function pinnedServerArgv(denoFlags: string[] = []): string[] {
+export function pinnedServerArgv(
+  denoFlags: string[] = [],
+  entry = "main.ts",
+): string[] {
   return [
     "taskset",
     "-c",
@@ -54,7 +57,7 @@ export function pinnedServerArgv(denoFlags: string[] = []): string[] {
     "--allow-env",
     "--allow-read=.env",
     ...denoFlags,
-    "main.ts",
+    entry,
   ];
 }
 
@@ -65,10 +68,11 @@ export function pinnedServerArgv(denoFlags: string[] = []): string[] {
 export function startPinnedServer(
   env: Record<string, string>,
   denoFlags: string[] = [],
+  entry = "main.ts",
 ): Promise<RunningServer> {
   return startServer({
     name: "server",
-    argv: pinnedServerArgv(denoFlags),
+    argv: pinnedServerArgv(denoFlags, entry),
     cwd: new URL("..", import.meta.url).pathname,
     env: { LOG_LEVEL: "warn", ...env },
   });

@@ -58,15 +58,21 @@ export interface LoadResult {
   cpuSeconds: number;
 }
 
-/** Writes the data file `kv.lua` reads: prefill entries and miss keys. */
+/**
+ * Writes the data file `kv.lua` reads: prefill entries, miss keys and, when
+ * given, each entry's PUT body as the mixes send it (else they send
+ * `{"key":K,"value":V}`).
+ */
 export async function writeWrkData(
   path: string,
   entries: Entry[],
   missKeys: string[],
+  putBodies?: string[],
 ): Promise<void> {
   const lines: string[] = [];
   for (const e of entries) lines.push(`E\t${e.key}\t${jsonEscape(e.value)}`);
   for (const k of missKeys) lines.push(`M\t${k}`);
+  for (const body of putBodies ?? []) lines.push(`B\t${body}`);
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
