@@ -326,3 +326,20 @@ Deno.test("ArenaCache: a walk reports exactly the live entries in age order, als
   assert.equal(cache.stats().evicted, 0);
   assert.ok(walks > 400);
 });
+
+Deno.test("a snapshot written by one store loads into the other", () =>
+  withDir(async (dir) => {
+    const [[, makeMap], [, makeArena]] = STORES;
+    const path = `${dir}/kv.snapshot`;
+    const clock = new ManualClock();
+    const arena = makeArena(clock);
+    TRICKY_STRINGS.forEach((value, i) => arena.set(`k${i}`, value, i));
+    await writeSnapshot(arena, path, { clock });
+    const map = makeMap(clock);
+    await loadSnapshot(map, path, { ...LIMITS, clock });
+    assert.deepEqual(contents(map), contents(arena));
+    await writeSnapshot(map, path, { clock });
+    const back = makeArena(clock);
+    await loadSnapshot(back, path, { ...LIMITS, clock });
+    assert.deepEqual(contents(back), contents(arena));
+  }));
