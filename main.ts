@@ -13,19 +13,24 @@ import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
 import { Metrics } from "./routes/metrics.ts";
-import { SnapshotError } from "./lib/snapshot_format.ts";
-import { SnapshotService } from "./lib/snapshot_service.ts";
+import { closeSnapshots, openSnapshots } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./server/body_reader.ts";
 import { errorResponse } from "./routes/responses.ts";
 import { serve, type Server } from "./server/serve.ts";
+import {
+  resolveWorkerCount,
+  superviseWorkers,
+  workersUnavailable,
+} from "./server/supervisor.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
-  let config;
+  let config, env;
   try {
-    config = parseConfig({ ...readEnvFile(".env"), ...Deno.env.toObject() });
+    env = { ...readEnvFile(".env"), ...Deno.env.toObject() };
+    config = parseConfig(env);
   } catch (error) {
     const reason = error instanceof ConfigError
       ? error.message
@@ -35,25 +40,47 @@ export async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const cache = createCache(config);
-  const snapshots = config.snapshotFile
-    ? new SnapshotService(cache, {
-      path: config.snapshotFile,
-      intervalSeconds: config.snapshotIntervalSeconds,
-      maxKeySize: config.maxKeySize,
-      maxValueSize: config.maxValueSize,
-      logger,
-    })
-    : undefined;
-  try {
-    await snapshots?.load();
-  } catch (error) {
-    if (!(error instanceof SnapshotError || error instanceof ConfigError)) {
-      throw error;
+  const logListening = (hostname: string, port: number, workers: number) => {
+    const address = `http://${
+      hostname.includes(":") ? `[${hostname}]` : hostname
+    }:${port}`;
+    logger.info(`kv-cache listening on ${address}`, {
+      ...describeConfig(config),
+      address,
+      port,
+      workers,
+    });
+    if (!config.authToken && !isLoopback(hostname)) {
+      logger.warn(
+        `kv-cache is listening on ${hostname} without AUTH_TOKEN: anyone who can reach this address can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+      );
     }
-    console.error(`kv-cache: ${error.message}`);
-    return 1;
+  };
+
+  // More than one serving isolate: server/supervisor.ts takes over.
+  const workers = resolveWorkerCount(config);
+  if (workers > 1) {
+    const unavailable = workersUnavailable();
+    if (unavailable === undefined) {
+      return await superviseWorkers({
+        config,
+        env,
+        workers,
+        logger,
+        onListen: (port) => logListening(config.host, port, workers),
+      });
+    }
+    if (config.workers !== "auto") {
+      console.error(
+        `kv-cache: Cannot start WORKERS=${workers}: ${unavailable}.`,
+      );
+      return 1;
+    }
+    logger.warn(`WORKERS=auto: serving from one isolate, as ${unavailable}.`);
   }
+  const cache = createCache(config);
+  const snapshots = await openSnapshots(cache, config, logger);
+  if (snapshots === 1) return 1;
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
   const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
@@ -85,6 +112,7 @@ export async function main(): Promise<number> {
       };
     },
     logger,
+    processStats: () => ({ workers: 1 }),
   });
 
   const server = serve({
@@ -100,21 +128,7 @@ export async function main(): Promise<number> {
         error: String(error),
       });
     },
-    onListen({ hostname, port }) {
-      const address = `http://${
-        hostname.includes(":") ? `[${hostname}]` : hostname
-      }:${port}`;
-      logger.info(`kv-cache listening on ${address}`, {
-        ...describeConfig(config),
-        address,
-        port,
-      });
-      if (!config.authToken && !isLoopback(hostname)) {
-        logger.warn(
-          `kv-cache is listening on ${hostname} without AUTH_TOKEN: anyone who can reach this address can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
-        );
-      }
-    },
+    onListen: ({ hostname, port }) => logListening(hostname, port, 1),
   }, app.fetch);
   serving.server = server;
   if (config.idleTimeoutMs > 0 && !server.idleTimeouts) {
@@ -153,13 +167,7 @@ export async function main(): Promise<number> {
       timeoutMs: config.shutdownTimeoutMs,
     });
   }
-  const saved = await snapshots?.close().then(() => true, (error) => {
-    logger.error("final snapshot failed; the previous one is kept", {
-      file: config.snapshotFile,
-      error: String(error),
-    });
-    return false;
-  }) ?? true;
+  const saved = await closeSnapshots(snapshots, logger);
   logger.info("stopped");
   return saved ? 0 : 1;
 }

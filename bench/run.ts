@@ -25,8 +25,8 @@ import {
   type RunResult,
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
-import { runsTable, summarize, summaryTable } from "./report.ts";
-import type { ServerSpec } from "./server_process.ts";
+import { runsTable, summarize, summaryTable, variantTable } from "./report.ts";
+import { SERVER_RUN_FLAGS, type ServerSpec } from "./server_process.ts";
 import { renderSvg } from "./svg.ts";
 import {
   chooseLoadGenerator,
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     }
   }
   const cores = navigator.hardwareConcurrency;
-  const pinned = cores >= 2 &&
+  const pinned = !opts.unpinned && cores >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const serverPin = pinned ? ["taskset", "-c", "0"] : [];
   const loadPin = pinned ? ["taskset", "-c", "1"] : [];
@@ -104,6 +104,8 @@ async function main(): Promise<void> {
   log(
     pinned
       ? `pinning: servers on core 0, ${generator.name} on core 1 (taskset)`
+      : opts.unpinned
+      ? `pinning: none (--unpinned): servers and ${generator.name} share ${cores} cores`
       : `pinning: none (taskset unavailable or ${cores} core(s)); figures are noisier`,
   );
 
@@ -131,9 +133,7 @@ async function main(): Promise<void> {
       ...(opts.floorVsFloor ? floorArgv : [
         "deno",
         "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read=.env",
+        ...SERVER_RUN_FLAGS,
         opts.entry,
       ]),
     ],
@@ -292,6 +292,12 @@ async function main(): Promise<void> {
     "\nMedians over rounds, server / floor (" + subtitle + "):\n" +
       summaryTable(summaries),
   );
+  if (variant) {
+    console.log(
+      `\nServer / variant [${variantLabel}], medians over rounds:\n` +
+        variantTable(summaries, variantLabel),
+    );
+  }
   const busiest = Math.max(
     0,
     ...results.map((r) =>

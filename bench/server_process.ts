@@ -39,6 +39,14 @@ export interface RunningServer {
   status: Promise<Deno.CommandStatus>;
 }
 
+/** The flags `deno task start` runs main.ts with. */
+export const SERVER_RUN_FLAGS = [
+  "--unstable-net",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read=.env,lib,routes,server",
+];
+
 /**
  * Command line of the kv-cache server as `deno task start` runs it, pinned to
  * core 0, with `denoFlags` (e.g. `--cpu-prof`) before the entry point.
@@ -53,9 +61,7 @@ export function pinnedServerArgv(
     "0",
     Deno.execPath(),
     "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.env",
+    ...SERVER_RUN_FLAGS,
     ...denoFlags,
     entry,
   ];

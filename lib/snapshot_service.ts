@@ -9,6 +9,7 @@
 import type { Cache } from "./cache.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigError } from "./config.ts";
+import { SnapshotError } from "./snapshot_format.ts";
 import type { Logger } from "./logger.ts";
 import { loadSnapshot, type SnapshotLoadReport } from "./snapshot_loader.ts";
 import {
@@ -111,10 +112,18 @@ export class SnapshotService {
    * @throws the write's error; the previous snapshot is then kept.
    */
   async close(): Promise<SnapshotWriteReport> {
+    await this.stop();
+    return await this.#write("shutdown");
+  }
+
+  /**
+   * Stops the periodic writes, abandoning one in progress, and writes
+   * nothing more (e.g. when a failure may have left the store half-changed).
+   */
+  async stop(): Promise<void> {
     this.#abort.abort();
     clearTimeout(this.#timer);
     await this.#writing;
-    return await this.#write("shutdown");
   }
 
   async #write(
@@ -172,5 +181,68 @@ function checkDirectory(path: string): void {
         JSON.stringify(directory)
       } does not exist. Create it.`,
     );
+  }
+}
+
+/** The settings snapshots are run with: a subset of `Config`. */
+export interface SnapshotSettings {
+  /** `SNAPSHOT_FILE`; "" = off. */
+  snapshotFile: string;
+  /** `SNAPSHOT_INTERVAL_S`; 0 = only at shutdown. */
+  snapshotIntervalSeconds: number;
+  /** Longest key accepted, in code points. */
+  maxKeySize: number;
+  /** Longest value accepted, in code points. */
+  maxValueSize: number;
+}
+
+/**
+ * At startup, before the port opens: builds the service for `settings` and
+ * loads the snapshot. Resolves with the service (undefined when
+ * `SNAPSHOT_FILE` is blank), or with exit code 1 after printing why startup
+ * stops (a broken file, an unusable directory).
+ */
+export async function openSnapshots(
+  cache: Cache,
+  settings: SnapshotSettings,
+  logger: Logger,
+): Promise<SnapshotService | undefined | 1> {
+  if (!settings.snapshotFile) return undefined;
+  const service = new SnapshotService(cache, {
+    path: settings.snapshotFile,
+    intervalSeconds: settings.snapshotIntervalSeconds,
+    maxKeySize: settings.maxKeySize,
+    maxValueSize: settings.maxValueSize,
+    logger,
+  });
+  try {
+    await service.load();
+  } catch (error) {
+    if (!(error instanceof SnapshotError || error instanceof ConfigError)) {
+      throw error;
+    }
+    console.error(`kv-cache: ${error.message}`);
+    return 1;
+  }
+  return service;
+}
+
+/**
+ * At shutdown, after the drain: writes the final snapshot. Resolves with
+ * whether it was written (a failure is logged; the previous one stays).
+ */
+export async function closeSnapshots(
+  service: SnapshotService | undefined,
+  logger: Logger,
+): Promise<boolean> {
+  if (service === undefined) return true;
+  try {
+    await service.close();
+    return true;
+  } catch (error) {
+    logger.error("final snapshot failed; the previous one is kept", {
+      error: String(error),
+    });
+    return false;
   }
 }

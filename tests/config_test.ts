@@ -31,6 +31,7 @@ Deno.test("defaults apply when nothing is set", () => {
     metrics: true,
     snapshotFile: "",
     snapshotIntervalSeconds: 0,
+    workers: "auto",
   });
 });
 
@@ -58,6 +59,7 @@ Deno.test("valid values are read", () => {
     METRICS: "off",
     SNAPSHOT_FILE: " snapshots/kv.snapshot ",
     SNAPSHOT_INTERVAL_S: "60",
+    WORKERS: " 1 ",
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -78,6 +80,7 @@ Deno.test("valid values are read", () => {
     metrics: false,
     snapshotFile: "snapshots/kv.snapshot",
     snapshotIntervalSeconds: 60,
+    workers: 1,
   });
 });
 
@@ -170,6 +173,16 @@ const INVALID: [string, string, string][] = [
   ],
   ["METRICS", "maybe", 'Invalid METRICS "maybe": expected on or off.'],
   [
+    "WORKERS",
+    "0",
+    'Invalid WORKERS "0": expected auto or a whole number from 1 to 64.',
+  ],
+  [
+    "WORKERS",
+    "all",
+    'Invalid WORKERS "all": expected auto or a whole number from 1 to 64.',
+  ],
+  [
     "CACHE_STORE",
     "redis",
     'Invalid CACHE_STORE "redis": expected arena or map.',
@@ -204,6 +217,18 @@ for (const [variable, value, message] of INVALID) {
     );
   });
 }
+
+Deno.test("WORKERS: auto or a count; only the arena store can be shared", () => {
+  assert.equal(parseConfig({ WORKERS: "AUTO" }).workers, "auto");
+  assert.equal(parseConfig({ WORKERS: "4" }).workers, 4);
+  assert.equal(parseConfig({ WORKERS: "1", CACHE_STORE: "map" }).workers, 1);
+  assert.throws(
+    () => parseConfig({ WORKERS: "2", CACHE_STORE: "map" }),
+    (error: unknown) =>
+      error instanceof ConfigError && error.variable === "WORKERS" &&
+      /only the arena store can be shared/.test(error.message),
+  );
+});
 
 Deno.test(".env.example documents every variable with its default", () => {
   const text = Deno.readTextFileSync(

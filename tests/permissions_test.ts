@@ -1,9 +1,11 @@
 // The server runs with least privilege, the same way everywhere: the task,
 // the compiled binary and the container get only net, env, read of .env and
-// read and write of snapshots/ (SNAPSHOT_FILE's directory: a snapshot is
-// written to a temporary file there, renamed, and the directory synced).
+// of the modules serving workers load, and read and write of snapshots/
+// (SNAPSHOT_FILE's directory: a snapshot is written to a temporary file
+// there, renamed, and the directory synced); all of them allow the workers'
+// reusePort (--unstable-net).
 import assert from "node:assert/strict";
-import { PERMISSION_FLAGS } from "../scripts/compile.ts";
+import { compileArgs, PERMISSION_FLAGS } from "../scripts/compile.ts";
 import { START_ARGS } from "./support/server_process.ts";
 
 const root = new URL("..", import.meta.url);
@@ -17,7 +19,7 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   assert.deepEqual(fromTask, [
     "--allow-net",
     "--allow-env",
-    "--allow-read=.env,snapshots",
+    "--allow-read=.env,lib,routes,server,snapshots",
     "--allow-write=snapshots",
   ]);
   assert.deepEqual([...PERMISSION_FLAGS], fromTask);
@@ -32,6 +34,17 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   assert.deepEqual(allowFlags(server), fromTask);
   // The image keeps snapshots/ on a volume, owned by the server's user.
   assert.match(read("Dockerfile"), /^VOLUME \["\/app\/snapshots"\]$/m);
+  // Serving workers share the port with reusePort, an unstable API.
+  for (
+    const args of [
+      tasks.start.split(/\s+/),
+      START_ARGS,
+      server,
+      compileArgs({ output: "x", heapMb: 64 }),
+    ]
+  ) {
+    assert.ok(args.includes("--unstable-net"), args.join(" "));
+  }
 });
 
 Deno.test("with those flags the process cannot read other files, write or run programs", async () => {

@@ -96,7 +96,7 @@ Deno.test("a broken snapshot stops startup with exit code 1, naming the file and
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /^kv-cache: Snapshot file "snapshots\/kv.snapshot" is corrupt: .* fails its checksum\. .*move it away/,
+      /^kv-cache: Snapshot file "snapshots\/kv.snapshot" is corrupt: .* fails its checksum\. .*move it away/m,
     );
     assert.doesNotMatch(run.stdout, /listening/);
     assert.deepEqual(await Deno.readFile(path), bytes, "left untouched");
@@ -190,3 +190,34 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("WORKERS=2: the supervisor loads and writes the shared store's snapshot", async () => {
+  // Serving workers read their modules from the repository, so this server
+  // runs there, with a file of its own in the repository's snapshots/.
+  const root = new URL("../", import.meta.url).pathname;
+  const created = !(await exists(`${root}snapshots`));
+  await Deno.mkdir(`${root}snapshots`, { recursive: true });
+  const file = `snapshots/test-${crypto.randomUUID()}.snapshot`;
+  const env = { SNAPSHOT_FILE: file, WORKERS: "2" };
+  try {
+    const first = await startServer({ env });
+    assert.equal(first.logs.at(-1)?.workers, 2);
+    for (let i = 0; i < 50; i++) await put(first.url, `k${i}`, `v${i}`);
+    assert.equal((await first.stop("SIGTERM")).code, 0);
+    const written = first.logs.find((line) => line.msg === "snapshot written");
+    assert.equal(written?.entries, 50);
+
+    const second = await startServer({ env });
+    try {
+      assert.equal((await second.waitForLog("snapshot loaded")).restored, 50);
+      for (let i = 0; i < 50; i += 7) {
+        assert.equal(await get(second.url, `k${i}`), `v${i}`);
+      }
+    } finally {
+      assert.equal((await second.stop("SIGTERM")).code, 0);
+    }
+  } finally {
+    await Deno.remove(`${root}${file}`).catch(() => {});
+    if (created) await Deno.remove(`${root}snapshots`).catch(() => {});
+  }
+});

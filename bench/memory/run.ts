@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   if (!wrkVersion?.includes("wrk")) {
     throw new Error("wrk not found on PATH (apt-get install -y wrk)");
   }
-  const pinned = navigator.hardwareConcurrency >= 2 &&
+  const pinned = !opts.unpinned && navigator.hardwareConcurrency >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const ctx: Context = {
     serverPin: pinned ? ["taskset", "-c", "0"] : [],
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   log(
     pinned
       ? "pinning: server on core 0; wrk and the stall probe on core 1"
+      : opts.unpinned
+      ? "pinning: none (--unpinned)"
       : "pinning: none (taskset unavailable or one core); figures are noisier",
   );
   log(

@@ -16,7 +16,11 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { type RunningServer, startServer } from "../server_process.ts";
+import {
+  type RunningServer,
+  SERVER_RUN_FLAGS,
+  startServer,
+} from "../server_process.ts";
 import type { LoadResult } from "../wrk.ts";
 import {
   type MemoryLoadResult,
@@ -92,7 +96,7 @@ export interface ServerSettings {
 export function cacheServerArgv(
   s: ServerSettings,
   ctx: Context,
-  permissions = ["--allow-net", "--allow-env", "--allow-read=.env"],
+  permissions: readonly string[] = SERVER_RUN_FLAGS,
   entry = "main.ts",
 ): string[] {
   return [

@@ -25,9 +25,10 @@ export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 /** Arguments of `deno task start`, for running main.ts as the task does. */
 export const START_ARGS = [
   "run",
+  "--unstable-net",
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env,snapshots",
+  "--allow-read=.env,lib,routes,server,snapshots",
   "--allow-write=snapshots",
   MAIN_TS,
 ];
