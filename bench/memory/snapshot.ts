@@ -17,7 +17,7 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { freePort, waitHealthy } from "../server_process.ts";
+import { freePort, SERVER_RUN_FLAGS, waitHealthy } from "../server_process.ts";
 import type { LoadResult } from "../wrk.ts";
 import { nextKeyAfter, startLoad } from "./load.ts";
 import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
@@ -121,18 +121,26 @@ function spawnServer(
   env: Record<string, string>,
 ): LoggedServer {
   const port = freePort();
-  const argv = cacheServerArgv(s, ctx, [
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.env,snapshots",
-    "--allow-write=snapshots",
-  ], MAIN_TS);
+  // deno task start's flags: snapshots/ is the working directory's.
+  const argv = cacheServerArgv(
+    s,
+    ctx,
+    [
+      ...SERVER_RUN_FLAGS.map((flag) =>
+        flag.startsWith("--allow-read=") ? `${flag},snapshots` : flag
+      ),
+      "--allow-write=snapshots",
+    ],
+    MAIN_TS,
+  );
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd,
     env: {
       ...cacheServerEnv(s),
       LOG_LEVEL: "info",
+      // One isolate, as measured (workers would read lib/ from cwd).
+      WORKERS: "1",
       SNAPSHOT_FILE,
       PORT: String(port),
       HOST: "127.0.0.1",
