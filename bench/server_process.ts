@@ -6,6 +6,7 @@
  */
 
 import { findListeningPid } from "./procfs.ts";
+import { attachServer } from "./target.ts";
 
 /** How to launch one server. */
 export interface ServerSpec {
@@ -17,6 +18,8 @@ export interface ServerSpec {
   cwd: string;
   /** Extra environment variables (PORT and HOST are added). */
   env?: Record<string, string>;
+  /** A running server to load instead of starting `argv` (`--target`). */
+  url?: string;
 }
 
 /** A running server. */
@@ -132,6 +135,7 @@ export async function waitHealthy(
 
 /** Starts the server of `spec` on a free port; rejects if it is not healthy within 20 s. */
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  if (spec.url) return await attachServer(spec.name, spec.url);
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = new Deno.Command(spec.argv[0], {
