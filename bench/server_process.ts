@@ -114,7 +114,11 @@ async function firstLine(
   return buf.split("\n")[0];
 }
 
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+/** Resolves once `url`/health answers 200; rejects after `timeoutMs`. */
+export async function waitHealthy(
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {

@@ -89,6 +89,40 @@ export interface ServerSettings {
   env?: Record<string, string>;
 }
 
+/**
+ * The server's command line for `s`: pinned, with the map store's heap
+ * limit, then `permissions` and `entry`.
+ */
+export function cacheServerArgv(
+  s: ServerSettings,
+  ctx: Context,
+  permissions: readonly string[] = SERVER_RUN_FLAGS,
+  entry = "main.ts",
+): string[] {
+  return [
+    ...ctx.serverPin,
+    Deno.execPath(),
+    "run",
+    ...(s.store === "map"
+      ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
+      : []),
+    ...permissions,
+    entry,
+  ];
+}
+
+/** The server's environment for `s` (`s.env` wins). */
+export function cacheServerEnv(s: ServerSettings): Record<string, string> {
+  return {
+    CACHE_STORE: s.store,
+    MAX_CACHE_BYTES: String(s.maxBytes),
+    NOT_FOUND_STATUS: "200",
+    LOG_LEVEL: "warn",
+    DEFAULT_TTL_SECONDS: "0",
+    ...s.env,
+  };
+}
+
 async function startCacheServer(
   s: ServerSettings,
   ctx: Context,
@@ -97,25 +131,9 @@ async function startCacheServer(
   const code = await codeVersion();
   const server = await startServer({
     name,
-    argv: [
-      ...ctx.serverPin,
-      Deno.execPath(),
-      "run",
-      ...(s.store === "map"
-        ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
-        : []),
-      ...SERVER_RUN_FLAGS,
-      "main.ts",
-    ],
+    argv: cacheServerArgv(s, ctx),
     cwd: ROOT,
-    env: {
-      CACHE_STORE: s.store,
-      MAX_CACHE_BYTES: String(s.maxBytes),
-      NOT_FOUND_STATUS: "200",
-      LOG_LEVEL: "warn",
-      DEFAULT_TTL_SECONDS: "0",
-      ...s.env,
-    },
+    env: cacheServerEnv(s),
   });
   return { ...server, code };
 }

@@ -28,7 +28,8 @@ export const START_ARGS = [
   "--unstable-net",
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env,lib,routes,server",
+  "--allow-read=.env,lib,routes,server,snapshots",
+  "--allow-write=snapshots",
   MAIN_TS,
 ];
 
