@@ -7,6 +7,12 @@
  * directory. A crash at any moment leaves the previous snapshot or the new
  * one.
  *
+ * Bounded slices alone do not keep requests flowing under load: unpaced, the
+ * writer takes its next slice as soon as a block is written, and so most of
+ * the core for the whole write. A background write is therefore paced
+ * (`maxBytesPerSecond`): after each block it sleeps until its average rate is
+ * back under the cap, which bounds its share of the core.
+ *
  * @module
  */
 
@@ -33,6 +39,13 @@ export interface SnapshotWriteOptions {
   blockBytes?: number;
   /** Monotonic time for the report (default `performance.now`). */
   now?: () => number;
+  /**
+   * Caps the average write rate, in bytes per second, by sleeping between
+   * blocks (default: no cap, as fast as the disk and the walk go).
+   */
+  maxBytesPerSecond?: number;
+  /** Sleeps `ms` milliseconds (default `setTimeout`); for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What {@linkcode writeSnapshot} wrote. */
@@ -47,6 +60,8 @@ export interface SnapshotWriteReport {
   durationMs: number;
   /** Longest stretch of synchronous work between yields, in ms. */
   longestSliceMs: number;
+  /** Time spent sleeping to keep under `maxBytesPerSecond`, in ms. */
+  pacedMs: number;
 }
 
 /** Path of the temporary file a snapshot of `path` is written to first. */
@@ -122,6 +137,9 @@ class BlockBuilder {
   }
 }
 
+const sleepFor = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) {
@@ -141,6 +159,8 @@ export async function writeSnapshot(
 ): Promise<SnapshotWriteReport> {
   const now = options.now ?? (() => performance.now());
   const blockBytes = options.blockBytes ?? BLOCK_BYTES;
+  const maxBytesPerSecond = options.maxBytesPerSecond ?? Infinity;
+  const sleep = options.sleep ?? sleepFor;
   const started = now();
   const temporary = temporaryPathFor(path);
   const file = await Deno.open(temporary, {
@@ -161,6 +181,7 @@ export async function writeSnapshot(
     let entries = 0;
     let blocks = 0;
     let longestSliceMs = 0;
+    let pacedMs = 0;
     let sliceStart = now();
     const flush = async () => {
       const frame = block.seal();
@@ -170,6 +191,12 @@ export async function writeSnapshot(
       longestSliceMs = Math.max(longestSliceMs, now() - sliceStart);
       await writeAll(file, frame);
       options.signal?.throwIfAborted();
+      const behindMs = started + bytes / maxBytesPerSecond * 1000 - now();
+      if (behindMs > 0) {
+        await sleep(behindMs);
+        pacedMs += behindMs;
+        options.signal?.throwIfAborted();
+      }
       sliceStart = now();
       block.reset();
     };
@@ -196,6 +223,7 @@ export async function writeSnapshot(
       blocks,
       durationMs: now() - started,
       longestSliceMs,
+      pacedMs,
     };
   } catch (error) {
     if (!closed) file.close();

@@ -343,3 +343,45 @@ Deno.test("a snapshot written by one store loads into the other", () =>
     await loadSnapshot(back, path, { ...LIMITS, clock });
     assert.deepEqual(contents(back), contents(arena));
   }));
+
+Deno.test("a paced write sleeps between blocks to keep its average under the cap, and the file is the same", () =>
+  withDir(async (dir) => {
+    const [, [, makeArena]] = STORES;
+    const clock = new ManualClock();
+    const cache = makeArena(clock);
+    for (let i = 0; i < 30_000; i++) cache.set(`key-${i}`, "v".repeat(200), 0);
+    // Time moves only when the writer sleeps: the walk and I/O cost nothing.
+    let time = 0;
+    const sleeps: number[] = [];
+    const paced = await writeSnapshot(cache, `${dir}/paced.snapshot`, {
+      clock,
+      blockBytes: 16_384,
+      maxBytesPerSecond: 1_000_000,
+      now: () => time,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        time += ms;
+        return Promise.resolve();
+      },
+    });
+    assert.ok(paced.blocks > 20, `${paced.blocks} blocks`);
+    assert.equal(sleeps.length, paced.blocks, "one sleep per block");
+    // After the last block the writer is exactly on the 1 MB/s schedule:
+    // header and blocks (not the trailer, written after the last pause).
+    const trailerBytes = 28;
+    assert.ok(
+      Math.abs(paced.pacedMs - (paced.bytes - trailerBytes) / 1_000) < 1e-6,
+      `paced ${paced.pacedMs} ms for ${paced.bytes} bytes`,
+    );
+    assert.equal(paced.durationMs, paced.pacedMs);
+
+    const unpaced = await writeSnapshot(cache, `${dir}/plain.snapshot`, {
+      clock,
+      blockBytes: 16_384,
+    });
+    assert.equal(unpaced.pacedMs, 0);
+    assert.deepEqual(
+      await Deno.readFile(`${dir}/paced.snapshot`),
+      await Deno.readFile(`${dir}/plain.snapshot`),
+    );
+  }));
