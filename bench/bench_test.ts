@@ -19,7 +19,8 @@ import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
 import { median, summarize } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
-import { parseTimes, parseWrkOutput } from "./wrk.ts";
+import { parseTimes } from "./load/times.ts";
+import { parseWrkOutput } from "./load/wrk.ts";
 
 Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
   const a = makeEntries(200);

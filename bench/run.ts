@@ -21,20 +21,12 @@ import {
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
 import { runsTable, summarize, summaryTable } from "./report.ts";
-import type { ServerSpec } from "./server_process.ts";
+import type { ServerSpec } from "./servers.ts";
 import { renderSvg } from "./svg.ts";
-import {
-  chooseLoadGenerator,
-  fillNote,
-  makeOhaRunner,
-  ohaFillLines,
-  type OhaInputs,
-  probeOha,
-  splitConnections,
-  writeOhaInputs,
-} from "./oha.ts";
+import { selectLoadGenerator } from "./load/choose.ts";
+import { splitConnections } from "./load/oha/args.ts";
+import { fillNote } from "./load/oha/result.ts";
 import { probe } from "./probe_command.ts";
-import { writeWrkData } from "./wrk.ts";
 import { selectWorkloads } from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -65,11 +57,14 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   const workloads = selectWorkloads(opts.only);
 
-  const ohaCheck = await probeOha();
-  const generator = chooseLoadGenerator(
+  const cores = navigator.hardwareConcurrency;
+  const pinned = cores >= 2 &&
+    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
+  const serverCore = pinned ? 0 : undefined;
+  const loadPin = pinned ? ["taskset", "-c", "1"] : [];
+  const { generator, ohaCheck } = await selectLoadGenerator(
     opts.loadGenerator,
-    ohaCheck,
-    await probe("wrk", ["-v"]),
+    { dir: RESULTS_DIR.replace(/\/$/, ""), prefix: loadPin },
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
   if (generator.name === "oha") {
@@ -77,11 +72,6 @@ async function main(): Promise<void> {
       splitConnections(opts.connections, w.load.getPercent); // throws if < 2
     }
   }
-  const cores = navigator.hardwareConcurrency;
-  const pinned = cores >= 2 &&
-    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
-  const serverPin = pinned ? ["taskset", "-c", "0"] : [];
-  const loadPin = pinned ? ["taskset", "-c", "1"] : [];
   const threads = opts.threads || (pinned ? 1 : 2);
   log(
     pinned
@@ -95,8 +85,7 @@ async function main(): Promise<void> {
       `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
     );
   }
-  const floorArgv = [
-    "deno",
+  const floorArgs = [
     "run",
     "--allow-net",
     "--allow-env",
@@ -108,17 +97,15 @@ async function main(): Promise<void> {
   const hitLength = String(meanHitBodyLength(entries));
   const server: ServerSpec = {
     name: "server",
-    argv: [
-      ...serverPin,
-      ...(opts.floorVsFloor ? floorArgv : [
-        "deno",
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read=.env",
-        opts.entry,
-      ]),
+    command: "deno",
+    args: opts.floorVsFloor ? floorArgs : [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read=.env",
+      opts.entry,
     ],
+    core: serverCore,
     cwd: ROOT,
     env: {
       LOG_LEVEL: "warn",
@@ -137,25 +124,20 @@ async function main(): Promise<void> {
   if (opts.floorVsFloor) server.env = floorEnv;
   const floor: ServerSpec = {
     name: "floor",
-    argv: [...serverPin, ...floorArgv],
+    command: "deno",
+    args: floorArgs,
+    core: serverCore,
     cwd: ROOT,
     env: floorEnv,
   };
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
-  let ohaInputs: OhaInputs | null = null;
-  if (generator.name === "oha") {
-    const fill = workloads.some((w) => w.load.mode === "fill");
-    ohaInputs = await writeOhaInputs(
-      RESULTS_DIR.replace(/\/$/, ""),
-      entries,
-      makeMissKeys(),
-      fill ? ohaFillLines(opts.durationSeconds + opts.warmupSeconds) : 0,
-    );
-  } else {
-    await writeWrkData(wrkDataFile, entries, makeMissKeys());
-  }
+  const fill = workloads.some((w) => w.load.mode === "fill");
+  await generator.prepare({
+    entries,
+    missKeys: makeMissKeys(),
+    fillSeconds: fill ? opts.durationSeconds + opts.warmupSeconds : 0,
+  });
   const clockTicks = await clockTicksPerSecond();
   const startedAt = new Date().toISOString();
   const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
@@ -194,14 +176,7 @@ async function main(): Promise<void> {
         },
         warmupSeconds: opts.warmupSeconds,
         entries,
-        wrkDataFile,
-        loadPrefix: loadPin,
-        runLoad: ohaInputs
-          ? makeOhaRunner(ohaInputs, {
-            jsonArgs: ohaCheck.jsonArgs,
-            prefix: loadPin,
-          })
-          : undefined,
+        runLoad: generator.runner(),
         cores: pinned ? { server: 0, load: 1 } : null,
         clockTicks,
         checkValues: spec !== floor && !opts.floorVsFloor,

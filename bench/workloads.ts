@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LoadSpec } from "./wrk.ts";
+import type { LoadSpec } from "./load/generator.ts";
 
 /** One workload of the load test. */
 export interface Workload {

@@ -25,6 +25,7 @@ import {
 import { makeShape, valuesFileText } from "./shapes.ts";
 import { clockTicksPerSecond } from "../procfs.ts";
 import { probe } from "../probe_command.ts";
+import { WRK_MISSING } from "../load/wrk.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
@@ -38,12 +39,11 @@ async function main(): Promise<void> {
     console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   const wrkVersion = await probe("wrk", ["-v"]);
   if (!wrkVersion?.includes("wrk")) {
-    throw new Error("wrk not found on PATH (apt-get install -y wrk)");
+    throw new Error(WRK_MISSING);
   }
   const pinned = navigator.hardwareConcurrency >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const ctx: Context = {
-    serverPin: pinned ? ["taskset", "-c", "0"] : [],
     loadPin: pinned ? ["taskset", "-c", "1"] : [],
     serverCore: pinned ? 0 : null,
     ticksPerSecond: await clockTicksPerSecond(),

@@ -16,8 +16,9 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { type RunningServer, startServer } from "../server_process.ts";
-import type { LoadResult } from "../wrk.ts";
+import { type RunningServer, startBenchServer } from "../servers.ts";
+import { startArgs } from "../../tests/support/server_process.ts";
+import type { LoadResult } from "../load/generator.ts";
 import {
   type MemoryLoadResult,
   type MemoryLoadSpec,
@@ -65,11 +66,9 @@ export async function codeVersion(): Promise<string> {
 
 /** Where things run and how the harness talks. */
 export interface Context {
-  /** Command prefix pinning the server (e.g. `taskset -c 0`), or empty. */
-  serverPin: string[];
   /** Command prefix pinning wrk and the probe, or empty. */
   loadPin: string[];
-  /** Core the server is pinned to, for the `others%` noise gauge. */
+  /** Core the server is pinned to (and the `others%` noise gauge reads), or null. */
   serverCore: number | null;
   /** Clock ticks per second of /proc CPU times. */
   ticksPerSecond?: number;
@@ -91,21 +90,14 @@ async function startCacheServer(
   name: string,
 ): Promise<RunningServer & { code: string }> {
   const code = await codeVersion();
-  const server = await startServer({
+  const server = await startBenchServer({
     name,
-    argv: [
-      ...ctx.serverPin,
-      Deno.execPath(),
-      "run",
-      ...(s.store === "map"
+    args: startArgs(
+      s.store === "map"
         ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
-        : []),
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
-      "main.ts",
-    ],
-    cwd: ROOT,
+        : [],
+    ),
+    core: ctx.serverCore ?? undefined,
     env: {
       CACHE_STORE: s.store,
       MAX_CACHE_BYTES: String(s.maxBytes),

@@ -1,0 +1,164 @@
+/**
+ * Runs oha: every process of a load at the same time under one bash (which
+ * then prints the children's CPU time), each writing its JSON to a file;
+ * and oha as a {@linkcode LoadGenerator}.
+ *
+ * @module
+ */
+
+import { runToCompletion } from "../../probe_command.ts";
+import type { LoadGenerator, LoadSpec } from "../generator.ts";
+import { parseTimes } from "../times.ts";
+import { type OhaFiles, type OhaProcess, ohaProcesses } from "./args.ts";
+import {
+  expectedNewKeyShare,
+  ohaFillLines,
+  type OhaInputs,
+  urlLines,
+  writeOhaInputs,
+} from "./inputs.ts";
+import { type OhaLoadResult, type OhaPart, toLoadResult } from "./result.ts";
+import { parseOhaJson } from "./summary.ts";
+
+/**
+ * Runs oha once per `(count, outFile, args...)` group of the positional
+ * arguments, all at the same time, each writing its stdout to its file; waits
+ * for all, then prints bash's `times` (the children's CPU time).
+ */
+export const OHA_TIMED = [
+  "pids=()",
+  'while [ "$#" -gt 0 ]; do',
+  "  n=$1; out=$2; shift 2",
+  '  oha "${@:1:$n}" > "$out" &',
+  '  pids+=("$!")',
+  '  shift "$n"',
+  "done",
+  "rc=0",
+  'for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done',
+  "times",
+  'exit "$rc"',
+].join("\n");
+
+/** How to run oha. */
+export interface OhaRunOptions {
+  /** Arguments selecting JSON output (from {@linkcode checkOha}). */
+  jsonArgs: string[];
+  /** Command prefix pinning both processes to a core, e.g. `["taskset", "-c", "1"]`. */
+  prefix?: string[];
+  /** Environment for the processes (tests set PATH to a fake oha). */
+  env?: Record<string, string>;
+}
+
+/** The bash command line running `processes`, writing their JSON to `outFiles`. */
+export function ohaCommand(
+  processes: OhaProcess[],
+  outFiles: string[],
+  prefix: string[] = [],
+): string[] {
+  return [
+    ...prefix,
+    "bash",
+    "-c",
+    OHA_TIMED,
+    "oha-load",
+    ...processes.flatMap((p, i) => [
+      String(p.args.length),
+      outFiles[i],
+      ...p.args,
+    ]),
+  ];
+}
+
+/** A function running one load against a server, as measure.ts expects. */
+export type OhaRunner = (spec: LoadSpec, url: string) => Promise<OhaLoadResult>;
+
+/**
+ * Returns a runner for one server: it writes the URL files for the server's
+ * URL on first use, runs the processes of each spec and parses their output.
+ * Make one per server run, so that the fill's warm-up picks are counted.
+ */
+export function makeOhaRunner(
+  inputs: OhaInputs,
+  options: OhaRunOptions,
+): OhaRunner {
+  let urlsFor = "";
+  let fillPicks = 0;
+  const files: OhaFiles = {
+    getUrls: `${inputs.dir}/oha-get-urls.tmp`,
+    missUrls: `${inputs.dir}/oha-miss-urls.tmp`,
+    putBodies: inputs.putBodies,
+    fillBodies: inputs.fillBodies,
+  };
+  return async (spec, url) => {
+    if (urlsFor !== url) {
+      await Deno.writeTextFile(files.getUrls, urlLines(url, inputs.getKeys));
+      await Deno.writeTextFile(files.missUrls, urlLines(url, inputs.missKeys));
+      urlsFor = url;
+    }
+    const processes = ohaProcesses(spec, url, files, options.jsonArgs);
+    const outFiles = processes.map((p, i) =>
+      `${inputs.dir}/oha-out-${i}-${p.kind}.tmp`
+    );
+    const argv = ohaCommand(processes, outFiles, options.prefix);
+    const stdout = await runToCompletion("oha", argv, options.env);
+    const parts: OhaPart[] = [];
+    for (const [i, p] of processes.entries()) {
+      const text = await Deno.readTextFile(outFiles[i]);
+      parts.push({
+        kind: p.kind,
+        connections: p.connections,
+        summary: parseOhaJson(text),
+      });
+    }
+    const result = toLoadResult(parts, parseTimes(stdout));
+    if (spec.mode === "fill") {
+      result.oha.fill = {
+        bodyLines: inputs.fillLines,
+        picksBefore: fillPicks,
+        expectedNewKeyShare: expectedNewKeyShare(
+          inputs.fillLines,
+          fillPicks,
+          result.sent.put,
+        ),
+      };
+      fillPicks += result.sent.put;
+    }
+    return result;
+  };
+}
+
+/** How the oha generator runs. */
+export interface OhaGeneratorOptions extends OhaRunOptions {
+  /** "oha X.Y.Z". */
+  version: string;
+  /** Why oha was chosen. */
+  reason: string;
+  /** Directory of its input files and outputs. */
+  dir: string;
+}
+
+/**
+ * oha as a {@linkcode LoadGenerator}: `prepare` writes the input files (the
+ * fill bodies only when a fill runs), and each `runner()` is a fresh
+ * {@linkcode makeOhaRunner}.
+ */
+export function ohaGenerator(options: OhaGeneratorOptions): LoadGenerator {
+  let inputs: OhaInputs | undefined;
+  return {
+    name: "oha",
+    version: options.version,
+    reason: options.reason,
+    async prepare(data) {
+      inputs = await writeOhaInputs(
+        options.dir,
+        data.entries,
+        data.missKeys,
+        data.fillSeconds > 0 ? ohaFillLines(data.fillSeconds) : 0,
+      );
+    },
+    runner() {
+      if (!inputs) throw new Error("oha: prepare() the inputs first");
+      return makeOhaRunner(inputs, options);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * How the benchmarks start servers: through the one launcher of the tests
+ * (`tests/support/server_process.ts`), ready when `/health` answers (they run
+ * with `LOG_LEVEL=warn`, which silences the listening line), SIGKILL 3 s
+ * after SIGTERM, stderr shown, and the pid measured being the one holding the
+ * listening socket, so that a wrapper would not fool the CPU figures.
+ *
+ * @module
+ */
+
+import {
+  ROOT,
+  type ServerOptions,
+  type ServerProcess,
+  startArgs,
+  startServer,
+} from "../tests/support/server_process.ts";
+import { findListeningPid } from "./procfs.ts";
+
+/** One server a benchmark starts: the launcher's options with a name for the results. */
+export type ServerSpec = ServerOptions & { name: string };
+
+/** A server a benchmark started. */
+export type RunningServer = ServerProcess;
+
+/** Starts `spec` with the benchmarks' settings (see the module doc); `spec` wins. */
+export function startBenchServer(spec: ServerSpec): Promise<RunningServer> {
+  return startServer({
+    cwd: ROOT,
+    ready: "health",
+    killAfterMs: 3000,
+    stderr: "inherit",
+    servingPid: findListeningPid,
+    ...spec,
+  });
+}
+
+/**
+ * Starts the kv-cache server as `deno task start` runs it, pinned to core 0,
+ * with `LOG_LEVEL=warn` and `env`, and `denoFlags` (e.g. `--cpu-prof`) before
+ * the entry point.
+ */
+export function startPinnedServer(
+  env: Record<string, string>,
+  denoFlags: string[] = [],
+): Promise<RunningServer> {
+  return startBenchServer({
+    name: "server",
+    args: startArgs(denoFlags),
+    core: 0,
+    env: { LOG_LEVEL: "warn", ...env },
+  });
+}
