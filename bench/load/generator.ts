@@ -2,12 +2,13 @@
  * The interface every load generator of the harness implements (wrk in
  * `wrk.ts`, oha in `oha/`), and the shapes of a load and of its figures.
  *
- * `deno task bench` (`bench/run.ts`), `bench:profile` and `bench:soak` pick
- * one generator ({@linkcode LoadGenerator}) and call it the same way whichever
- * it is: `prepare` once with the data set, then for every fresh server
- * `runner()` and that runner for the warm-up and the measured load. The
- * memory harness (`bench/memory/`) drives wrk only, with its own Lua script,
- * through the same wrk process runner (`startWrk`).
+ * `deno task bench` (`bench/run.ts`, `bench/measure.ts`) picks one generator
+ * (`choose.ts`) and calls it the same way whichever it is: `prepare` once
+ * with the data set, then for every fresh server `runner()`, and that runner
+ * for the warm-up and the measured load. The memory harness
+ * (`bench/memory/`) drives wrk only, with its own Lua script (its key
+ * schemes live in Lua), through the same wrk process runner (`startWrk`);
+ * `bench:profile` calls wrk's `runWrk` directly.
  *
  * @module
  */
