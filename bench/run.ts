@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const fill = workloads.some((w) => w.load.mode === "fill");
-  await generator.prepare({
+  const load = await generator.prepare({
     entries,
     missKeys: makeMissKeys(),
     fillSeconds: fill ? opts.durationSeconds + opts.warmupSeconds : 0,
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
         },
         warmupSeconds: opts.warmupSeconds,
         entries,
-        runLoad: generator.runner(),
+        runLoad: load.runner(),
         cores: pinned ? { server: 0, load: 1 } : null,
         clockTicks,
         checkValues: spec !== floor && !opts.floorVsFloor,

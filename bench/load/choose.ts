@@ -91,7 +91,7 @@ export async function selectLoadGenerator(
     })
     : wrkGenerator({
       ...choice,
-      dataFile: `${options.dir}/wrk-data.tmp`,
+      dir: options.dir,
       prefix: options.prefix,
     });
   return { generator, ohaCheck };

@@ -3,9 +3,10 @@
  * `wrk.ts`, oha in `oha/`), and the shapes of a load and of its figures.
  *
  * `deno task bench` (`bench/run.ts`, `bench/measure.ts`) picks one generator
- * (`choose.ts`) and calls it the same way whichever it is: `prepare` once
- * with the data set, then for every fresh server `runner()`, and that runner
- * for the warm-up and the measured load. The memory harness
+ * (`choose.ts`) and calls it the same way whichever it is: `prepare` with
+ * the data set (writes the generator's input files), then for every fresh
+ * server the prepared load's `runner()`, and that runner for the warm-up and
+ * the measured load. The memory harness
  * (`bench/memory/`) drives wrk only, with its own Lua script (its key
  * schemes live in Lua), through the same wrk process runner (`startWrk`);
  * `bench:profile` calls wrk's `runWrk` directly.
@@ -70,6 +71,18 @@ export interface LoadData {
   missKeys: string[];
   /** Seconds of fill load per server (warm-up included), 0 when no fill runs. */
   fillSeconds: number;
+  /** Names the input files, for data of its own (a workload's); the shared files when absent. */
+  name?: string;
+}
+
+/** The loads of one data set, its input files written. */
+export interface PreparedLoad {
+  /**
+   * A runner for one fresh server: make one per server started, so that
+   * state a generator keeps per server (oha counts the fill's picks from the
+   * warm-up on) starts anew.
+   */
+  runner(): LoadRunner;
 }
 
 /** Names of the load generators. */
@@ -83,12 +96,6 @@ export interface LoadGenerator {
   readonly version: string;
   /** Why it was chosen, for the log and the results. */
   readonly reason: string;
-  /** Writes the input files the loads read; call once before `runner`. */
-  prepare(data: LoadData): Promise<void>;
-  /**
-   * A runner for one fresh server: make one per server started, so that
-   * state a generator keeps per server (oha counts the fill's picks from the
-   * warm-up on) starts anew.
-   */
-  runner(): LoadRunner;
+  /** Writes the input files of `data`; the result runs loads that send it. */
+  prepare(data: LoadData): Promise<PreparedLoad>;
 }

@@ -168,22 +168,29 @@ export interface WrkGeneratorOptions {
   version: string;
   /** Why wrk was chosen. */
   reason: string;
-  /** Path of the data file `kv.lua` reads (written by `prepare`). */
-  dataFile: string;
+  /** Directory of the data files `kv.lua` reads (written by `prepare`). */
+  dir: string;
   /** Command prefix pinning wrk to a core, or empty. */
   prefix?: string[];
 }
 
-/** wrk with `kv.lua` as a {@linkcode LoadGenerator}. */
+/**
+ * wrk with `kv.lua` as a {@linkcode LoadGenerator}: `prepare` writes the data
+ * file (`wrk-data.tmp`, or `wrk-data-NAME.tmp` for named data) into `dir`.
+ */
 export function wrkGenerator(options: WrkGeneratorOptions): LoadGenerator {
-  const run: LoadRunner = (spec, url) =>
-    runWrk(spec, url, options.dataFile, options.prefix);
   return {
     name: "wrk",
     version: options.version,
     reason: options.reason,
-    prepare: (data) =>
-      writeWrkData(options.dataFile, data.entries, data.missKeys),
-    runner: () => run,
+    async prepare(data) {
+      const dataFile = `${options.dir}/wrk-data${
+        data.name ? `-${data.name}` : ""
+      }.tmp`;
+      await writeWrkData(dataFile, data.entries, data.missKeys);
+      const run: LoadRunner = (spec, url) =>
+        runWrk(spec, url, dataFile, options.prefix);
+      return { runner: () => run };
+    },
   };
 }

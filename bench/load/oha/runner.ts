@@ -138,27 +138,23 @@ export interface OhaGeneratorOptions extends OhaRunOptions {
 }
 
 /**
- * oha as a {@linkcode LoadGenerator}: `prepare` writes the input files (the
- * fill bodies only when a fill runs), and each `runner()` is a fresh
- * {@linkcode makeOhaRunner}.
+ * oha as a {@linkcode LoadGenerator}: `prepare` writes the input files into
+ * `dir` (a subdirectory for named data; the fill bodies only when a fill
+ * runs), and each `runner()` is a fresh {@linkcode makeOhaRunner}.
  */
 export function ohaGenerator(options: OhaGeneratorOptions): LoadGenerator {
-  let inputs: OhaInputs | undefined;
   return {
     name: "oha",
     version: options.version,
     reason: options.reason,
     async prepare(data) {
-      inputs = await writeOhaInputs(
-        options.dir,
+      const inputs = await writeOhaInputs(
+        data.name ? `${options.dir}/oha-${data.name}` : options.dir,
         data.entries,
         data.missKeys,
         data.fillSeconds > 0 ? ohaFillLines(data.fillSeconds) : 0,
       );
-    },
-    runner() {
-      if (!inputs) throw new Error("oha: prepare() the inputs first");
-      return makeOhaRunner(inputs, options);
+      return { runner: () => makeOhaRunner(inputs, options) };
     },
   };
 }
