@@ -81,34 +81,41 @@ export function makeOhaRunner(
   inputs: OhaInputs,
   options: OhaRunOptions,
 ): OhaRunner {
-  let urlsFor = "";
   let fillPicks = 0;
-  const files: OhaFiles = {
-    getUrls: `${inputs.dir}/oha-get-urls.tmp`,
-    missUrls: `${inputs.dir}/oha-miss-urls.tmp`,
-    putBodies: inputs.putBodies,
-    fillBodies: inputs.fillBodies,
-  };
   return async (spec, url) => {
-    if (urlsFor !== url) {
-      await Deno.writeTextFile(files.getUrls, urlLines(url, inputs.getKeys));
-      await Deno.writeTextFile(files.missUrls, urlLines(url, inputs.missKeys));
-      urlsFor = url;
-    }
+    // Files of this server only, named by its port: runners of servers
+    // loaded at the same time (--together) must not share them.
+    const tag = new URL(url).port;
+    const files: OhaFiles = {
+      getUrls: `${inputs.dir}/oha-get-urls-${tag}.tmp`,
+      missUrls: `${inputs.dir}/oha-miss-urls-${tag}.tmp`,
+      putBodies: inputs.putBodies,
+      fillBodies: inputs.fillBodies,
+    };
     const processes = ohaProcesses(spec, url, files, options.jsonArgs);
     const outFiles = processes.map((p, i) =>
-      `${inputs.dir}/oha-out-${i}-${p.kind}.tmp`
+      `${inputs.dir}/oha-out-${tag}-${i}-${p.kind}.tmp`
     );
-    const argv = ohaCommand(processes, outFiles, options.prefix);
-    const stdout = await runToCompletion("oha", argv, options.env);
     const parts: OhaPart[] = [];
-    for (const [i, p] of processes.entries()) {
-      const text = await Deno.readTextFile(outFiles[i]);
-      parts.push({
-        kind: p.kind,
-        connections: p.connections,
-        summary: parseOhaJson(text),
-      });
+    let stdout: string;
+    try {
+      await Deno.writeTextFile(files.getUrls, urlLines(url, inputs.getKeys));
+      await Deno.writeTextFile(files.missUrls, urlLines(url, inputs.missKeys));
+      const argv = ohaCommand(processes, outFiles, options.prefix);
+      stdout = await runToCompletion("oha", argv, options.env);
+      for (const [i, p] of processes.entries()) {
+        const text = await Deno.readTextFile(outFiles[i]);
+        parts.push({
+          kind: p.kind,
+          connections: p.connections,
+          summary: parseOhaJson(text),
+        });
+      }
+    } finally {
+      // oha's own figures stay in the result (`oha.processes`).
+      for (const f of [files.getUrls, files.missUrls, ...outFiles]) {
+        await Deno.remove(f).catch(() => {});
+      }
     }
     const result = toLoadResult(parts, parseTimes(stdout));
     if (spec.mode === "fill") {

@@ -14,7 +14,7 @@ import { probeOha } from "./check.ts";
 import { HELP_CURRENT, JSON_ARGS, spec } from "./fixtures.ts";
 import { fillKey, getUrl, writeOhaInputs } from "./inputs.ts";
 import { LATENCY_MIXTURE } from "./result.ts";
-import { makeOhaRunner } from "./runner.ts";
+import { makeOhaRunner, ohaGenerator } from "./runner.ts";
 
 /** Source of the fake oha: checks its arguments, sends real requests, prints JSON. */
 const FAKE_OHA = String.raw`
@@ -180,20 +180,67 @@ Deno.test("end to end: a fake oha on PATH runs miss, mix and fill against the re
       assert.deepEqual(logged.map((c) => c.cpus), ["0", "0", "0", "0"]);
     }
     const calls = logged.map((c) => c.args);
+    const port = new URL(server.url).port;
     assert.deepEqual(calls[0].slice(-2), [
       "--urls-from-file",
-      `${fake.dir}/oha-miss-urls.tmp`,
+      `${fake.dir}/oha-miss-urls-${port}.tmp`,
     ]);
     const mixCalls = calls.slice(1, 3).sort((a, b) =>
       a.includes("-Z") ? 1 : b.includes("-Z") ? -1 : 0
     );
-    assert.equal(mixCalls[0].at(-1), `${fake.dir}/oha-get-urls.tmp`);
+    assert.equal(mixCalls[0].at(-1), `${fake.dir}/oha-get-urls-${port}.tmp`);
     assert.equal(mixCalls[1].at(-1), `${server.url}/put`);
     assert.equal(mixCalls[1][mixCalls[1].indexOf("-Z") + 1], inputs.putBodies);
     for (const c of mixCalls) assert.equal(c[c.indexOf("-c") + 1], "2");
     assert.equal(calls[3][calls[3].indexOf("-Z") + 1], inputs.fillBodies);
+    // The per-server URL files and outputs are gone; the inputs stay.
+    const left = [...Deno.readDirSync(fake.dir)].map((e) => e.name).sort();
+    assert.deepEqual(left.filter((n) => n.startsWith("oha-")), [
+      "oha-fill-bodies.tmp",
+      "oha-put-bodies.tmp",
+    ]);
   } finally {
     await server.stop();
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+});
+
+Deno.test("runners of two servers loaded at the same time (--together) each load their own", async () => {
+  const fake = await fakeOha();
+  const servers = [
+    await startServer({ env: { NOT_FOUND_STATUS: "200" } }),
+    await startServer({ env: { NOT_FOUND_STATUS: "200" } }),
+  ];
+  try {
+    const generator = ohaGenerator({
+      version: "oha 9.9.9",
+      reason: "test",
+      dir: fake.dir,
+      jsonArgs: JSON_ARGS,
+      env: fake.env,
+    });
+    const load = await generator.prepare({
+      entries: makeEntries(5),
+      missKeys: makeMissKeys(5),
+      fillSeconds: 0,
+    });
+    const before = await Promise.all(servers.map((s) => readStats(s.url)));
+    const results = await Promise.all(
+      servers.map((s) =>
+        load.runner()({ ...spec("miss", 100, 2), durationSeconds: 1 }, s.url)
+      ),
+    );
+    const after = await Promise.all(servers.map((s) => readStats(s.url)));
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.requests, 3);
+      assert.equal(
+        (missCounter(after[i]) ?? 0) - (missCounter(before[i]) ?? 0),
+        3,
+        `server ${i} got its own three misses`,
+      );
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
     await Deno.remove(fake.dir, { recursive: true });
   }
 });
