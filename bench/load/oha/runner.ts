@@ -73,9 +73,10 @@ export function ohaCommand(
 export type OhaRunner = (spec: LoadSpec, url: string) => Promise<OhaLoadResult>;
 
 /**
- * Returns a runner for one server: it writes the URL files for the server's
- * URL on first use, runs the processes of each spec and parses their output.
- * Make one per server run, so that the fill's warm-up picks are counted.
+ * Returns a runner for one server: for each load it writes the URL files of
+ * the server's URL, runs the processes of the spec, parses their output and
+ * removes those per-server files. Make one per server run, so that the
+ * fill's warm-up picks are counted.
  */
 export function makeOhaRunner(
   inputs: OhaInputs,
