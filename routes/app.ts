@@ -17,6 +17,7 @@ import {
   type RuntimeGauges,
 } from "./metrics.ts";
 import { bearerToken } from "./auth.ts";
+import { openApi } from "./openapi.ts";
 import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
 import { canonicalPutLiterals } from "./put_body.ts";
 import {
@@ -88,6 +89,7 @@ export const ROUTE_LABELS = [
   "health",
   "stats",
   "metrics",
+  "openapi",
   "other",
 ] as const;
 
@@ -247,6 +249,12 @@ export function createApp(options: AppOptions): Hono {
       handler: function statsRoute() {
         return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
       },
+    },
+    {
+      method: "GET",
+      path: "/openapi.json",
+      label: "openapi",
+      handler: openApi(options),
     },
   ];
   if (metrics) {

@@ -370,7 +370,7 @@ Deno.test("an unknown path is 404 with the list of routes", async () => {
   await expectError(
     await app.request("/nope"),
     404,
-    "No route for GET /nope; routes are /put, /get, /delete, /health, /stats.",
+    "No route for GET /nope; routes are /put, /get, /delete, /health, /stats, /openapi.json.",
   );
 });
 

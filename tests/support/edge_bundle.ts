@@ -1,19 +1,22 @@
 /**
- * Test support for the edge bundle: builds `edge.ts` into a temporary
- * directory exactly as `deno task bundle` builds `dist/edge.js`, and sends
- * requests through a bundled fetch handler.
+ * Test support for the edge bundles: builds the edge entries into a temporary
+ * directory exactly as `deno task bundle` builds them into `dist/`.
  *
  * @module
  */
 
-/** Absolute path of the edge entry point. */
-export const EDGE_TS = new URL("../../edge.ts", import.meta.url).pathname;
+/** The edge entries and the file each is bundled to. */
+export const EDGE_ENTRIES = {
+  /** `edge.ts`: the per-isolate cache. */
+  edge: { entry: "edge.ts", output: "edge.js" },
+  /** `edge_durable.ts`: the front Worker and its Durable Object shards. */
+  durable: { entry: "edge_durable.ts", output: "edge_durable.js" },
+} as const;
 
-/** Absolute path of the Node probe that runs requests through a bundle. */
-export const NODE_PROBE =
-  new URL("./edge_node_probe.mjs", import.meta.url).pathname;
+/** Which bundle: a key of {@linkcode EDGE_ENTRIES}. */
+export type EdgeBundleName = keyof typeof EDGE_ENTRIES;
 
-/** Arguments of `deno task bundle`, less `--output`. */
+/** Arguments of `deno task bundle`, less `--output` and the entry. */
 export const BUNDLE_ARGS = [
   "bundle",
   "--platform",
@@ -22,79 +25,65 @@ export const BUNDLE_ARGS = [
   "esm",
 ];
 
-/** A request to send through a handler; `body` is sent as is. */
-export interface ProbeRequest {
-  /** HTTP method, e.g. `POST`. */
-  method: string;
-  /** Path and query, e.g. `/get?key=k`. */
-  path: string;
-  /** Request body, if any. */
-  body?: string;
-}
-
-/** What a handler answered to a {@linkcode ProbeRequest}. */
-export interface ProbeResponse {
-  /** HTTP status. */
-  status: number;
-  /** `Content-Type` header, or null. */
-  contentType: string | null;
-  /** Response body as text. */
-  body: string;
-}
-
-/** The shape of a module built from edge.ts. */
-export interface EdgeModule {
-  /** `export default { fetch }`. */
-  default: { fetch(request: Request, env?: unknown): Promise<Response> };
-  /** Creates a handler with its own cache. */
-  createEdgeHandler(
-    env?: Record<string, string>,
-  ): (request: Request) => Promise<Response>;
-  /** Default byte budget on edge. */
-  EDGE_MAX_CACHE_BYTES: number;
-}
+const ROOT = new URL("../../", import.meta.url);
 
 /**
- * Bundles edge.ts into `dir/edge.js` and returns that path.
+ * Bundles the entry `name` into `dir` and returns the bundle's path.
  *
  * @throws {Error} with deno bundle's output when bundling fails.
  */
-export async function buildEdgeBundle(dir: string): Promise<string> {
-  const output = `${dir}/edge.js`;
+export async function buildEdgeBundle(
+  dir: string,
+  name: EdgeBundleName = "edge",
+): Promise<string> {
+  const { entry, output } = EDGE_ENTRIES[name];
+  const path = `${dir}/${output}`;
   const result = await new Deno.Command(Deno.execPath(), {
-    args: [...BUNDLE_ARGS, "--output", output, EDGE_TS],
+    args: [
+      ...BUNDLE_ARGS,
+      "--output",
+      path,
+      new URL(entry, ROOT).pathname,
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!result.success) {
     throw new Error(
-      `Bundling edge.ts failed with exit code ${result.code}: ${
+      `Bundling ${entry} failed with exit code ${result.code}: ${
         new TextDecoder().decode(result.stderr)
       }`,
     );
   }
-  return output;
+  return path;
 }
 
 /**
- * Sends `requests` one after another through `fetch`, against
- * `http://edge.test`, and collects the answers.
+ * Builds each bundle once per test file, into a temporary directory removed
+ * when the file's tests end.
  */
-export async function probe(
-  fetch: (request: Request) => Promise<Response>,
-  requests: ProbeRequest[],
-): Promise<ProbeResponse[]> {
-  const answers: ProbeResponse[] = [];
-  for (const { method, path, body } of requests) {
-    const response = await fetch(
-      new Request(`http://edge.test${path}`, { method, body }),
-    );
-    answers.push({
-      status: response.status,
-      contentType: response.headers.get("content-type"),
-      body: await response.text(),
+export class EdgeBundles {
+  readonly #dir = Deno.makeTempDirSync({ prefix: "kv-cache-edge-" });
+  readonly #built = new Map<EdgeBundleName, Promise<string>>();
+
+  constructor() {
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(this.#dir, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
     });
   }
-  return answers;
+
+  /** The path of bundle `name`, built on first use. */
+  path(name: EdgeBundleName = "edge"): Promise<string> {
+    let built = this.#built.get(name);
+    if (built === undefined) {
+      built = buildEdgeBundle(this.#dir, name);
+      this.#built.set(name, built);
+    }
+    return built;
+  }
 }
