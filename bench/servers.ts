@@ -20,8 +20,14 @@ import { findListeningPid } from "./procfs.ts";
 /** One server a benchmark starts: the launcher's options with a name for the results. */
 export type ServerSpec = ServerOptions & { name: string };
 
-/** A server a benchmark started. */
-export type RunningServer = ServerProcess;
+/**
+ * What the benchmarks use of a server: a started one, or one they only load
+ * (e.g. a running cluster), whose `stop` may do nothing.
+ */
+export type RunningServer = Pick<
+  ServerProcess,
+  "name" | "url" | "port" | "pid" | "status" | "stop"
+>;
 
 /** Starts `spec` with the benchmarks' settings (see the module doc); `spec` wins. */
 export function startBenchServer(spec: ServerSpec): Promise<RunningServer> {
