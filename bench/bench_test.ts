@@ -9,16 +9,20 @@ import assert from "node:assert/strict";
 import { parseDuration, parseOptions } from "./args.ts";
 import { numericLeaves } from "./client.ts";
 import {
+  type BodySpelling,
   hitBodyLength,
   jsonEscape,
   makeEntries,
   makeMissKeys,
+  makeUnicodeEntries,
+  spellPutBody,
   VALUE_LENGTH,
 } from "./data.ts";
 import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
-import { median, summarize } from "./report.ts";
+import { median, summarize, summaryTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
+import { freePort } from "../tests/support/server_process.ts";
 import { parseTimes } from "./load/times.ts";
 import { parseWrkOutput } from "./load/wrk.ts";
 
@@ -43,6 +47,32 @@ Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
   );
   assert.ok(hitBodyLength(a[0]) > VALUE_LENGTH + 36);
   for (const k of makeMissKeys(50)) assert.equal(k.length, 36);
+});
+
+Deno.test("each spelling of a PUT body parses to its entry, spelled as named", () => {
+  const ascii = makeEntries(50);
+  const unicode = makeUnicodeEntries(50);
+  for (const e of unicode) {
+    assert.ok(e.value.length <= VALUE_LENGTH);
+    assert.ok([...e.value].some((c) => c > "\x7f"), "values hold non-ASCII");
+  }
+  assert.ok(unicode.some((e) => /\p{Extended_Pictographic}/u.test(e.value)));
+  const spellings: BodySpelling[] = ["compact", "python", "escaped", "ttl"];
+  for (const spelling of spellings) {
+    for (const e of [...ascii, ...unicode]) {
+      const body = spellPutBody(e, spelling);
+      const parsed = JSON.parse(body);
+      assert.equal(parsed.key, e.key);
+      assert.equal(parsed.value, e.value);
+      assert.equal(parsed.ttl, spelling === "ttl" ? 3600 : undefined);
+      assert.ok(!/[\t\n]/.test(body), "one line, no raw tab");
+    }
+  }
+  const [e] = unicode;
+  assert.ok(spellPutBody(e, "python").startsWith('{"key": "'));
+  assert.ok(/^[\x20-\x7e]*$/.test(spellPutBody(e, "python")), "ensure_ascii");
+  assert.ok(spellPutBody(ascii[0], "escaped").includes("\\u00"));
+  assert.ok(!spellPutBody(ascii[0], "escaped").includes('\\"'));
 });
 
 Deno.test("parseProcStat reads utime and stime after a tricky comm", () => {
@@ -161,6 +191,24 @@ Deno.test("summarize takes medians and server/floor ratios", () => {
   assert.equal(s.ratio.rps, 0.6);
   assert.equal(s.ratio.cpuUsPerRequest, 2.5);
   assert.equal(s.ratio.p99, 4);
+  assert.equal(s.naive, null);
+  assert.equal(s.ratioToNaive, null);
+});
+
+Deno.test("summarize and the table give server/naive beside server/floor", () => {
+  const [s] = summarize([
+    fakeRun("server", 50, 20, 300),
+    fakeRun("naive", 40, 25, 600),
+    fakeRun("floor", 100, 10, 100),
+  ]);
+  assert.equal(s.ratioToNaive?.cpuUsPerRequest, 0.8);
+  assert.equal(s.ratioToNaive?.p99, 0.5);
+  assert.equal(s.ratio.cpuUsPerRequest, 2);
+  const table = summaryTable([s]);
+  assert.match(table.split("\n")[0], /srv\/naive.*srv\/floor/);
+  assert.match(table.split("\n")[2], /\b0\.80\b.*\b2\.00\b/);
+  const svg = renderSvg([s], "run");
+  assert.ok(svg.includes("srv/naive x0.80"));
 });
 
 Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
@@ -176,4 +224,49 @@ Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
   assert.ok(svg.startsWith("<svg ") && svg.trimEnd().endsWith("</svg>"));
   assert.ok(svg.includes("run &lt;1&gt;"));
   assert.ok(!svg.includes("NaN"));
+});
+
+Deno.test("the naive server stores, answers and counts misses like the API", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: { PORT: String(port), HOST: "127.0.0.1", NOT_FOUND_STATUS: "200" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    assert.match((await reader.read()).value ?? "", /listening/);
+    reader.releaseLock();
+    const url = `http://127.0.0.1:${port}`;
+    const [entry] = makeUnicodeEntries(1);
+    const put = await fetch(`${url}/put`, {
+      method: "POST",
+      body: spellPutBody(entry, "python"),
+    });
+    assert.equal(put.status, 200);
+    assert.equal(
+      await put.text(),
+      '{"status":"OK","message":"Key inserted/updated successfully."}',
+    );
+    const get = await fetch(`${url}/get?key=${encodeURIComponent(entry.key)}`);
+    assert.equal(
+      await get.text(),
+      JSON.stringify({ status: "OK", key: entry.key, value: entry.value }),
+    );
+    const miss = await fetch(`${url}/get?key=absent`);
+    assert.equal(miss.status, 200);
+    await miss.text();
+    const bad = await fetch(`${url}/put`, { method: "POST", body: "{" });
+    assert.equal(bad.status, 400);
+    await bad.text();
+    const stats = await (await fetch(`${url}/stats`)).json();
+    assert.deepEqual(stats, { status: "OK", entries: 1, misses: 1 });
+  } finally {
+    child.kill("SIGTERM");
+    await child.stdout.cancel().catch(() => {});
+    await child.status;
+  }
 });

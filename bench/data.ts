@@ -89,10 +89,13 @@ export function jsonEscape(s: string): string {
   return JSON.stringify(s).slice(1, -1);
 }
 
+const encoder = new TextEncoder();
+
 /** Byte length of the JSON body a real server returns for a hit on `entry`. */
 export function hitBodyLength(entry: Entry): number {
-  return JSON.stringify({ status: "OK", key: entry.key, value: entry.value })
-    .length;
+  return encoder.encode(
+    JSON.stringify({ status: "OK", key: entry.key, value: entry.value }),
+  ).length;
 }
 
 /** Mean hit-body length over the prefill data: the floor server answers GETs with this size. */
@@ -116,4 +119,107 @@ export function fixedHitBody(
   const head = '{"status":"OK","key":"00000000-0000-4000-8000-000000000000"';
   const shell = head + ',"value":""}';
   return head + ',"value":"' + "v".repeat(length - shell.length) + '"}';
+}
+
+/**
+ * Characters of the non-ASCII values: Latin-1 and other two-byte letters,
+ * three-byte CJK, symbols and U+2028, and four-byte emoji (a surrogate pair
+ * each), plus ASCII and the characters JSON must escape.
+ */
+const UNICODE_ALPHABET = [
+  ...'aZ9 "\\/\t\néüßçñøåæœ€£¥©®°±µ¶§ÆØÅДжЯΩπλ中文字日本語한국어\u2028—…‘’“”',
+  "😀",
+  "🚀",
+  "👍",
+  "🎉",
+];
+
+/**
+ * Returns a value of non-ASCII text drawn from `rand`: `VALUE_LENGTH` UTF-16
+ * units at most (so that a naive server's `.length` check passes), 256 code
+ * points at most.
+ */
+export function unicodeValueFrom(rand: () => number): string {
+  let s = "";
+  for (;;) {
+    const c = UNICODE_ALPHABET[Math.floor(rand() * UNICODE_ALPHABET.length)];
+    if (s.length + c.length > VALUE_LENGTH) return s;
+    s += c;
+  }
+}
+
+/** Like {@linkcode makeEntries}, with non-ASCII values. */
+export function makeUnicodeEntries(count = KEY_COUNT, seed = 43): Entry[] {
+  const rand = seededRandom(seed);
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) {
+    entries.push({ key: uuidFrom(rand), value: unicodeValueFrom(rand) });
+  }
+  return entries;
+}
+
+/**
+ * How a client spells a PUT body:
+ * - `compact`: `JSON.stringify({key, value})`, as JavaScript clients write it;
+ * - `python`: Python's `json.dumps` with its defaults, as Locust's `json=`
+ *   and `requests` send it: `", "` and `": "` separators, `ensure_ascii`
+ *   (every character past `~` as `\uxxxx`, a surrogate pair as two);
+ * - `escaped`: compact, with every character JSON must escape as `\u00XX`
+ *   (`\u0009`, `\u0022`, `\u005C`) and `/` as `\/` (PHP's default);
+ * - `ttl`: compact, with `"ttl":3600` after the value.
+ */
+export type BodySpelling = "compact" | "python" | "escaped" | "ttl";
+
+/** `\uxxxx` of a UTF-16 unit; uppercase hex when `upper`. */
+function unicodeEscape(unit: number, upper = false): string {
+  const hex = unit.toString(16).padStart(4, "0");
+  return "\\u" + (upper ? hex.toUpperCase() : hex);
+}
+
+/** A string literal as Python's `json.dumps` (`ensure_ascii=True`) writes it. */
+export function pythonString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x08) out += "\\b";
+    else if (c === 0x0c) out += "\\f";
+    else if (c < 0x20 || c > 0x7e) out += unicodeEscape(c);
+    else out += s[i];
+  }
+  return out + '"';
+}
+
+/** A string literal with JSON's escapes all as `\u00XX`, and `/` as `\/`. */
+export function escapedString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) out += unicodeEscape(c, true);
+    else if (c === 0x2f) out += "\\/";
+    else out += s[i];
+  }
+  return out + '"';
+}
+
+/** The PUT body of `entry` in `spelling`. */
+export function spellPutBody(entry: Entry, spelling: BodySpelling): string {
+  switch (spelling) {
+    case "compact":
+      return JSON.stringify({ key: entry.key, value: entry.value });
+    case "python":
+      return `{"key": ${pythonString(entry.key)}, "value": ${
+        pythonString(entry.value)
+      }}`;
+    case "escaped":
+      return `{"key":${escapedString(entry.key)},"value":${
+        escapedString(entry.value)
+      }}`;
+    case "ttl":
+      return JSON.stringify({ key: entry.key, value: entry.value, ttl: 3600 });
+  }
 }

@@ -6,16 +6,21 @@
  *
  *   deno task bench:profile [--only mix] [--duration 10s] [--top 25]
  *     [--max-cache-bytes N] [--store arena|map] [--connections 100]
+ *     [--entry bench/naive_server.ts]
+ *
+ * Shares are of the busy samples; µs/req is a share times the busy time over
+ * the requests the load answered (the prefill's PUTs are in the profile
+ * too, so it is a few percent high), comparable between servers.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { prefill } from "./client.ts";
-import { makeEntries, makeMissKeys } from "./data.ts";
+import { makeMissKeys } from "./data.ts";
 import { startPinnedServer } from "./servers.ts";
 import { runWrk, writeWrkData } from "./load/wrk.ts";
-import { WORKLOADS } from "./workloads.ts";
+import { entriesFor, putBodiesFor, WORKLOADS } from "./workloads.ts";
 import { parseDuration } from "./args.ts";
 
 /** A node of a V8 `.cpuprofile`. */
@@ -28,6 +33,8 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds since each sample's predecessor. */
+  timeDeltas?: number[];
 }
 
 /** Buckets a script URL into who owns the code. */
@@ -45,10 +52,12 @@ export function summarizeProfile(profile: CpuProfile) {
   const byFunction = new Map<string, number>();
   const byOwner = new Map<string, number>();
   let total = 0;
-  for (const id of profile.samples) {
+  let busyUs = 0;
+  for (const [i, id] of profile.samples.entries()) {
     const frame = byId.get(id)!.callFrame;
     if (frame.functionName === "(idle)") continue;
     total++;
+    busyUs += profile.timeDeltas?.[i] ?? 0;
     const where = frame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, "");
     const name = `${frame.functionName || "(anonymous)"} ${where}:${
       frame.lineNumber + 1
@@ -59,7 +68,12 @@ export function summarizeProfile(profile: CpuProfile) {
   }
   const sorted = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / total] as const);
-  return { total, functions: sorted(byFunction), owners: sorted(byOwner) };
+  return {
+    total,
+    busyUs,
+    functions: sorted(byFunction),
+    owners: sorted(byOwner),
+  };
 }
 
 if (import.meta.main) {
@@ -72,14 +86,20 @@ if (import.meta.main) {
       connections: { type: "string", default: "100" },
       "max-cache-bytes": { type: "string" },
       store: { type: "string" },
+      entry: { type: "string", default: "main.ts" },
     },
   });
   const workload = WORKLOADS.find((w) => w.name === values.only);
   if (!workload) throw new Error(`Unknown workload "${values.only}"`);
   const dir = Deno.makeTempDirSync({ prefix: "kv-profile-" });
-  const entries = makeEntries();
+  const entries = entriesFor(workload);
   const dataFile = `${dir}/wrk-data.txt`;
-  await writeWrkData(dataFile, entries, makeMissKeys());
+  await writeWrkData(
+    dataFile,
+    entries,
+    makeMissKeys(),
+    putBodiesFor(workload, entries),
+  );
   const server = await startPinnedServer(
     {
       ...workload.env,
@@ -89,6 +109,7 @@ if (import.meta.main) {
       ...(values.store ? { CACHE_STORE: values.store } : {}),
     },
     ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    values.entry,
   );
   if (workload.prefill) await prefill(server.url, entries);
   console.log(`profiling ${workload.name} for ${values.duration}...`);
@@ -111,14 +132,20 @@ if (import.meta.main) {
   const summary = summarizeProfile(
     JSON.parse(Deno.readTextFileSync(`${dir}/${file.name}`)),
   );
-  console.log(`${load.requests} requests, ${summary.total} busy samples`);
+  const usPerRequest = summary.busyUs / load.requests;
+  console.log(
+    `${values.entry}: ${load.requests} requests, ${summary.total} busy ` +
+      `samples, ${usPerRequest.toFixed(2)} busy us/req`,
+  );
+  const row = (share: number, what: string) =>
+    `  ${(share * 100).toFixed(1).padStart(5)}%  ${
+      (share * usPerRequest).toFixed(2).padStart(6)
+    } us/req  ${what}`;
   console.log("\nself time by owner:");
-  for (const [who, share] of summary.owners) {
-    console.log(`  ${(share * 100).toFixed(1).padStart(5)}%  ${who}`);
-  }
+  for (const [who, share] of summary.owners) console.log(row(share, who));
   console.log("\nself time by function:");
   for (const [name, share] of summary.functions.slice(0, Number(values.top))) {
-    console.log(`  ${(share * 100).toFixed(1).padStart(5)}%  ${name}`);
+    console.log(row(share, name));
   }
   console.log(`\nprofile: ${dir}/${file.name}`);
 }

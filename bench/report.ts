@@ -31,7 +31,17 @@ export interface ServerSummary {
   notFound: number | null;
 }
 
-/** One workload's medians for both servers and their ratios. */
+/** Ratios of the server's medians to another server's. */
+export interface Ratios {
+  /** Throughput (lower is worse). */
+  rps: number;
+  /** CPU per request (higher is worse). */
+  cpuUsPerRequest: number;
+  /** p99 latency (higher is worse). */
+  p99: number;
+}
+
+/** One workload's medians for each server and the server's ratios. */
 export interface WorkloadSummary {
   /** Workload name. */
   workload: string;
@@ -39,8 +49,20 @@ export interface WorkloadSummary {
   server: ServerSummary;
   /** Floor server. */
   floor: ServerSummary;
-  /** server / floor ratios: throughput (lower is worse), CPU per request and p99 (higher is worse). */
-  ratio: { rps: number; cpuUsPerRequest: number; p99: number };
+  /** server / floor ratios. */
+  ratio: Ratios;
+  /** The naive Hono + Map server, when it ran. */
+  naive: ServerSummary | null;
+  /** server / naive ratios, when the naive server ran. */
+  ratioToNaive: Ratios | null;
+}
+
+function ratios(a: ServerSummary, b: ServerSummary): Ratios {
+  return {
+    rps: a.rps / b.rps,
+    cpuUsPerRequest: a.cpuUsPerRequest / b.cpuUsPerRequest,
+    p99: a.p99 / b.p99,
+  };
 }
 
 /** Median of `xs` (mean of the middle two for an even count). */
@@ -72,25 +94,23 @@ function summarizeServer(runs: RunResult[]): ServerSummary {
   };
 }
 
-/** Groups results by workload and summarizes server against floor. */
+/** Groups results by workload and summarizes the server against the others. */
 export function summarize(results: RunResult[]): WorkloadSummary[] {
   const names = [...new Set(results.map((r) => r.workload))];
   return names.map((workload) => {
-    const of = (server: string) =>
-      summarizeServer(
-        results.filter((r) => r.workload === workload && r.server === server),
-      );
-    const server = of("server");
-    const floor = of("floor");
+    const runsOf = (server: string) =>
+      results.filter((r) => r.workload === workload && r.server === server);
+    const server = summarizeServer(runsOf("server"));
+    const floor = summarizeServer(runsOf("floor"));
+    const naiveRuns = runsOf("naive");
+    const naive = naiveRuns.length > 0 ? summarizeServer(naiveRuns) : null;
     return {
       workload,
       server,
       floor,
-      ratio: {
-        rps: server.rps / floor.rps,
-        cpuUsPerRequest: server.cpuUsPerRequest / floor.cpuUsPerRequest,
-        p99: server.p99 / floor.p99,
-      },
+      ratio: ratios(server, floor),
+      naive,
+      ratioToNaive: naive ? ratios(server, naive) : null,
     };
   });
 }
@@ -159,30 +179,51 @@ export function runsTable(results: RunResult[]): string {
   );
 }
 
-/** Table of medians over rounds with server/floor ratios. */
+const ratio = (r: number | undefined) => r === undefined ? "-" : r.toFixed(2);
+
+/**
+ * Table of medians over rounds with the server's ratios to the floor and,
+ * when it ran, to the naive server (srv/naive, srv/floor).
+ */
 export function summaryTable(summaries: WorkloadSummary[]): string {
+  const withNaive = summaries.some((s) => s.naive !== null);
+  const naiveCells = (
+    s: WorkloadSummary,
+    figure: (n: ServerSummary) => string,
+    r: keyof Ratios,
+  ) =>
+    withNaive
+      ? [s.naive ? figure(s.naive) : "-", ratio(s.ratioToNaive?.[r])]
+      : [];
+  const naiveHeader = (name: string) => withNaive ? [name, "srv/naive"] : [];
   return formatTable(
     [
       "workload",
       "req/s server",
-      "req/s floor",
-      "ratio",
+      ...naiveHeader("naive"),
+      "floor",
+      "srv/floor",
       "cpu us/req server",
+      ...naiveHeader("naive"),
       "floor",
-      "ratio",
+      "srv/floor",
       "p99 ms server",
+      ...naiveHeader("naive"),
       "floor",
-      "ratio",
+      "srv/floor",
     ],
     summaries.map((s) => [
       s.workload,
       int(s.server.rps),
+      ...naiveCells(s, (n) => int(n.rps), "rps"),
       int(s.floor.rps),
       s.ratio.rps.toFixed(2),
       s.server.cpuUsPerRequest.toFixed(1),
+      ...naiveCells(s, (n) => n.cpuUsPerRequest.toFixed(1), "cpuUsPerRequest"),
       s.floor.cpuUsPerRequest.toFixed(1),
       s.ratio.cpuUsPerRequest.toFixed(2),
       ms(s.server.p99),
+      ...naiveCells(s, (n) => ms(n.p99), "p99"),
       ms(s.floor.p99),
       s.ratio.p99.toFixed(2),
     ]),

@@ -12,7 +12,12 @@
 
 import { fileURLToPath } from "node:url";
 import { envOf, parseOptions, USAGE } from "./args.ts";
-import { makeEntries, makeMissKeys, meanHitBodyLength } from "./data.ts";
+import {
+  type Entry,
+  makeEntries,
+  makeMissKeys,
+  meanHitBodyLength,
+} from "./data.ts";
 import {
   measure,
   measureTogether,
@@ -24,10 +29,17 @@ import { runsTable, summarize, summaryTable } from "./report.ts";
 import type { ServerSpec } from "./servers.ts";
 import { renderSvg } from "./svg.ts";
 import { selectLoadGenerator } from "./load/choose.ts";
+import type { PreparedLoad } from "./load/generator.ts";
 import { splitConnections } from "./load/oha/args.ts";
 import { fillNote } from "./load/oha/result.ts";
 import { probe } from "./probe_command.ts";
-import { selectWorkloads } from "./workloads.ts";
+import {
+  entriesFor,
+  isSpelled,
+  putBodiesFor,
+  selectWorkloads,
+  type Workload,
+} from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
@@ -67,6 +79,13 @@ async function main(): Promise<void> {
     { dir: RESULTS_DIR.replace(/\/$/, ""), prefix: loadPin },
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
+  const spelled = workloads.filter(isSpelled);
+  if (generator.name === "oha" && spelled.length > 0) {
+    throw new Error(
+      `workload ${spelled[0].name} sends spelled bodies, which only the wrk ` +
+        "load drives; use --load-generator wrk",
+    );
+  }
   if (generator.name === "oha") {
     for (const w of workloads.filter((w) => w.load.mode === "mix")) {
       splitConnections(opts.connections, w.load.getPercent); // throws if < 2
@@ -130,26 +149,55 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: floorEnv,
   };
+  // The naive Hono + Map server, in the same rounds (not when checking the
+  // harness floor against floor).
+  const naive: ServerSpec | null = opts.floorVsFloor ? null : {
+    name: "naive",
+    command: "deno",
+    args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
+    core: serverCore,
+    cwd: ROOT,
+    env: { LOG_LEVEL: "warn" },
+  };
+  const unicode = workloads.find((w) => w.data === "unicode");
+  const unicodeEntries = unicode ? entriesFor(unicode) : [];
+  const entriesOf = (w: Workload): Entry[] =>
+    w.data === "unicode" ? unicodeEntries : entries;
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const fill = workloads.some((w) => w.load.mode === "fill");
-  const load = await generator.prepare({
+  const sharedLoad = await generator.prepare({
     entries,
     missKeys: makeMissKeys(),
     fillSeconds: fill ? opts.durationSeconds + opts.warmupSeconds : 0,
   });
+  // A workload with its own data or spelling has its own input files.
+  const loadOf = async (w: Workload): Promise<PreparedLoad> => {
+    if (!isSpelled(w)) return sharedLoad;
+    const own = entriesOf(w);
+    return await generator.prepare({
+      entries: own,
+      missKeys: makeMissKeys(),
+      fillSeconds: w.load.mode === "fill"
+        ? opts.durationSeconds + opts.warmupSeconds
+        : 0,
+      name: w.name,
+      putBodies: putBodiesFor(w, own),
+    });
+  };
   const clockTicks = await clockTicksPerSecond();
   const startedAt = new Date().toISOString();
   const perRun = opts.durationSeconds + opts.warmupSeconds + 3;
   log(
     `${workloads.length} workload(s) x ${opts.rounds} round(s) x ${
-      variant ? 3 : 2
+      2 + (variant ? 1 : 0) + (naive ? 1 : 0)
     } servers, ` +
       `${opts.durationSeconds}s each (+${opts.warmupSeconds}s warm-up), ` +
       `~${
         Math.ceil(
           workloads.length * opts.rounds *
-            (opts.together ? 1 : variant ? 3 : 2) * perRun / 60,
+            (opts.together ? 1 : 2 + (variant ? 1 : 0) + (naive ? 1 : 0)) *
+            perRun / 60,
         )
       } min; ${opts.connections} connections, ` +
       (generator.name === "wrk"
@@ -161,10 +209,18 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   for (const workload of workloads) {
     log(`== ${workload.name}: ${workload.description}`);
+    const workloadEntries = entriesOf(workload);
+    const workloadLoad = await loadOf(workload);
+    // Servers without a store answer hits as long as this workload's.
+    const hitEnv = {
+      FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
+    };
     for (let round = 1; round <= opts.rounds; round++) {
-      const specs = variant ? [server, variant, floor] : [server, floor];
+      const specs = [server, variant, naive, floor].filter((
+        s,
+      ): s is ServerSpec => s !== null);
       const planOf = (spec: ServerSpec): RunPlan => ({
-        server: spec,
+        server: { ...spec, env: { ...spec.env, ...hitEnv } },
         workload,
         round,
         load: {
@@ -175,8 +231,8 @@ async function main(): Promise<void> {
           durationSeconds: opts.durationSeconds,
         },
         warmupSeconds: opts.warmupSeconds,
-        entries,
-        runLoad: load.runner(),
+        entries: workloadEntries,
+        runLoad: workloadLoad.runner(),
         cores: pinned ? { server: 0, load: 1 } : null,
         clockTicks,
         checkValues: spec !== floor && !opts.floorVsFloor,
@@ -193,7 +249,7 @@ async function main(): Promise<void> {
         const variantName = `${workload.name} [${variantLabel}]`;
         if (spec === variant) result.workload = variantName;
         results.push(result);
-        if (variant && spec === floor) {
+        if (variant && (spec === floor || spec === naive)) {
           results.push({ ...result, workload: variantName });
         }
       }

@@ -42,17 +42,18 @@ export function startBenchServer(spec: ServerSpec): Promise<RunningServer> {
 }
 
 /**
- * Starts the kv-cache server as `deno task start` runs it, pinned to core 0,
- * with `LOG_LEVEL=warn` and `env`, and `denoFlags` (e.g. `--cpu-prof`) before
- * the entry point.
+ * Starts the kv-cache server (or another `entry`, relative to the repository
+ * root) as `deno task start` runs it, pinned to core 0, with `LOG_LEVEL=warn`
+ * and `env`, and `denoFlags` (e.g. `--cpu-prof`) before the entry point.
  */
 export function startPinnedServer(
   env: Record<string, string>,
   denoFlags: string[] = [],
+  entry = "main.ts",
 ): Promise<RunningServer> {
   return startBenchServer({
     name: "server",
-    args: startArgs(denoFlags),
+    args: startArgs(denoFlags, entry),
     core: 0,
     env: { LOG_LEVEL: "warn", ...env },
   });

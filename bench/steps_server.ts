@@ -23,7 +23,7 @@
 import { Hono } from "hono";
 import { createCache } from "../lib/create_cache.ts";
 import { BodyReader } from "../server/body_reader.ts";
-import { canonicalPutLiterals } from "../routes/put_body.ts";
+import { readPutBody } from "../routes/put_body.ts";
 import {
   hitBody,
   jsonResponse,
@@ -62,9 +62,9 @@ app.post("/put", async function putStep(c) {
     : await c.req.raw.bytes();
   if (typeof body === "string") return fail(body);
   if (step >= 2) {
-    const literals = canonicalPutLiterals(body, LIMITS);
+    const literals = readPutBody(body, LIMITS);
     if (literals === undefined) return fail("not JSON.stringify's spelling");
-    if (step >= 3) cache.setJson(literals);
+    if (step >= 3) cache.setJson(literals, literals.ttl);
   }
   return jsonResponse(PUT_OK_BODY);
 });

@@ -1,13 +1,14 @@
 /**
  * Hand-rolled SVG chart of the summaries: per workload, latency percentiles
- * and CPU microseconds per request, server against floor. No dependencies.
+ * and CPU microseconds per request, server against the naive server (when it
+ * ran) and the floor. No dependencies.
  *
  * @module
  */
 
 import type { ServerSummary, WorkloadSummary } from "./report.ts";
 
-const COLORS = { server: "#d9480f", floor: "#868e96" };
+const COLORS = { server: "#d9480f", naive: "#1c7ed6", floor: "#868e96" };
 const ROW_HEIGHT = 200;
 const WIDTH = 900;
 const TOP = 80;
@@ -114,26 +115,39 @@ export function renderSvg(
     text(
       10,
       22,
-      "kv-cache load test: server vs floor (medians over rounds)",
+      "kv-cache load test: server vs naive Hono + Map vs floor (medians over rounds)",
       'font-size="16" font-weight="bold"',
     ),
     text(10, 40, subtitle, 'font-size="11" fill="#495057"'),
     `<rect x="10" y="50" width="12" height="12" fill="${COLORS.server}"/>`,
     text(28, 60, "server (main.ts)"),
-    `<rect x="160" y="50" width="12" height="12" fill="${COLORS.floor}"/>`,
-    text(178, 60, "floor (bare Deno.serve, no cache)"),
+    `<rect x="160" y="50" width="12" height="12" fill="${COLORS.naive}"/>`,
+    text(178, 60, "naive (Hono + Map, bench/naive_server.ts)"),
+    `<rect x="460" y="50" width="12" height="12" fill="${COLORS.floor}"/>`,
+    text(478, 60, "floor (bare Deno.serve, no cache)"),
   ];
   summaries.forEach((s, i) => {
     const y = TOP + i * ROW_HEIGHT;
+    const toNaive = s.ratioToNaive
+      ? `CPU/req srv/naive x${s.ratioToNaive.cpuUsPerRequest.toFixed(2)}, `
+      : "";
+    const p99Naive = s.ratioToNaive
+      ? ` (srv/naive x${s.ratioToNaive.p99.toFixed(2)})`
+      : "";
+    const series = (values: (x: ServerSummary) => number[]) => [
+      { color: COLORS.server, values: values(s.server) },
+      ...(s.naive ? [{ color: COLORS.naive, values: values(s.naive) }] : []),
+      { color: COLORS.floor, values: values(s.floor) },
+    ];
     parts.push(
       text(
         10,
         y + 10,
-        `${s.workload}: ${Math.round(s.server.rps)} vs ${
-          Math.round(s.floor.rps)
-        } req/s (x${s.ratio.rps.toFixed(2)}), CPU/req x${
+        `${s.workload}: ${toNaive}srv/floor x${
           s.ratio.cpuUsPerRequest.toFixed(2)
-        }, p99 x${s.ratio.p99.toFixed(2)}`,
+        }; p99 srv/floor x${s.ratio.p99.toFixed(2)}${p99Naive}; ${
+          Math.round(s.server.rps)
+        } req/s`,
         'font-size="13" font-weight="bold"',
       ),
       barPanel(
@@ -143,10 +157,7 @@ export function renderSvg(
         ROW_HEIGHT - 28,
         "latency (ms)",
         ["p50", "p90", "p99", "p99.9"],
-        [
-          { color: COLORS.server, values: latencies(s.server) },
-          { color: COLORS.floor, values: latencies(s.floor) },
-        ],
+        series(latencies),
       ),
       barPanel(
         600,
@@ -155,10 +166,7 @@ export function renderSvg(
         ROW_HEIGHT - 28,
         "server CPU per request (us)",
         ["cpu us/req"],
-        [
-          { color: COLORS.server, values: [s.server.cpuUsPerRequest] },
-          { color: COLORS.floor, values: [s.floor.cpuUsPerRequest] },
-        ],
+        series((x) => [x.cpuUsPerRequest]),
       ),
     );
   });

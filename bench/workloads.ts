@@ -5,6 +5,13 @@
  * @module
  */
 
+import {
+  type BodySpelling,
+  type Entry,
+  makeEntries,
+  makeUnicodeEntries,
+  spellPutBody,
+} from "./data.ts";
 import type { LoadSpec } from "./load/generator.ts";
 
 /** One workload of the load test. */
@@ -19,6 +26,10 @@ export interface Workload {
   prefill: boolean;
   /** Extra server environment for this workload. */
   env: Record<string, string>;
+  /** How the load's PUT bodies are spelled (default `compact`). */
+  spelling?: BodySpelling;
+  /** The keys' values: printable ASCII (default) or non-ASCII text. */
+  data?: "ascii" | "unicode";
 }
 
 /** All workloads, in run order. */
@@ -52,6 +63,49 @@ export const WORKLOADS: Workload[] = [
     prefill: false,
     env: { NOT_FOUND_STATUS: "200" },
   },
+  // The mix again, with the PUT bodies of other clients (see BodySpelling).
+  {
+    name: "mix-python",
+    description:
+      'mix, PUTs as Python\'s json.dumps: {"key": "k", "value": "v"}',
+    load: { mode: "mix", getPercent: 50 },
+    prefill: true,
+    env: {},
+    spelling: "python",
+  },
+  {
+    name: "mix-escaped",
+    description: "mix, PUTs with JSON's escapes as \\u00XX and / as \\/",
+    load: { mode: "mix", getPercent: 50 },
+    prefill: true,
+    env: {},
+    spelling: "escaped",
+  },
+  {
+    name: "mix-unicode",
+    description: "mix, non-ASCII values, PUTs as JSON.stringify (raw UTF-8)",
+    load: { mode: "mix", getPercent: 50 },
+    prefill: true,
+    env: {},
+    data: "unicode",
+  },
+  {
+    name: "mix-unicode-python",
+    description: "mix, non-ASCII values, PUTs as json.dumps (\\uxxxx escapes)",
+    load: { mode: "mix", getPercent: 50 },
+    prefill: true,
+    env: {},
+    spelling: "python",
+    data: "unicode",
+  },
+  {
+    name: "mix-ttl",
+    description: 'mix, PUTs with a ttl: {"key":"k","value":"v","ttl":3600}',
+    load: { mode: "mix", getPercent: 50 },
+    prefill: true,
+    env: {},
+    spelling: "ttl",
+  },
 ];
 
 /** Returns the workloads named in `names` (all when empty); throws on an unknown name. */
@@ -68,4 +122,20 @@ export function selectWorkloads(names: string[]): Workload[] {
     }
     return w;
   });
+}
+
+/** Whether `workload` sends other data or bodies than the compact mix's. */
+export function isSpelled(workload: Workload): boolean {
+  return workload.spelling !== undefined || workload.data !== undefined;
+}
+
+/** The entries `workload` prefills and reads (built anew: keep the result). */
+export function entriesFor(workload: Workload): Entry[] {
+  return workload.data === "unicode" ? makeUnicodeEntries() : makeEntries();
+}
+
+/** Each entry's PUT body as `workload` spells it. */
+export function putBodiesFor(workload: Workload, entries: Entry[]): string[] {
+  const spelling = workload.spelling ?? "compact";
+  return entries.map((e) => spellPutBody(e, spelling));
 }

@@ -148,7 +148,7 @@ export interface Cache {
   /**
    * Like {@linkcode Cache.set}, with the key and value given as their JSON
    * string literals. The caller guarantees they are what `JSON.stringify`
-   * writes (`scanJsonString` checks that) and within the size limits.
+   * writes (`readJsonString` rewrites them so) and within the size limits.
    */
   setJson(literals: JsonLiterals, ttlSeconds?: number): void;
   /** Removes `key`; returns whether a live entry was removed. */

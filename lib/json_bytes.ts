@@ -1,8 +1,9 @@
 /**
- * JSON string literals as UTF-8 bytes: writing them straight into byte
- * buffers, as the arena store keeps them and as responses carry them, and
- * recognising the ones already written that way, so that a request body's
- * literals can be stored as they are.
+ * JSON string literals as UTF-8 bytes, in `JSON.stringify`'s spelling:
+ * writing them straight into byte buffers, as the arena store keeps them and
+ * as responses carry them, and reading a request body's literals in any
+ * spelling JSON allows, rewritten in place to that one, so that they can be
+ * stored as they are.
  *
  * @module
  */
@@ -38,66 +39,303 @@ export function writeJsonString(
 
 /**
  * Bytes {@linkcode writeJsonString} may need for a string of `length` UTF-16
- * units: its literal has at most 6 units per unit (`\u001f`) plus quotes,
- * each at most 3 bytes of UTF-8.
+ * units: its literal has at most 6 bytes per unit (`\u001f`, `\ud800`; a
+ * character that is not ASCII takes at most 3 bytes of UTF-8 per unit) plus
+ * the two quotes.
  */
 export function jsonStringRoom(length: number): number {
-  return 3 * (6 * length + 2);
+  return 6 * length + 2;
 }
 
-/** Whether `byte` is a lowercase hexadecimal digit's ASCII code. */
-function isLowerHex(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SPACE = 0x20;
+const HEX = encoder.encode("0123456789abcdef");
+
+/**
+ * The short escape `JSON.stringify` writes for a control character, by code
+ * (`b`, `t`, `n`, `f`, `r`), or 0 where it writes `\u00XX`.
+ */
+const SHORT_ESCAPE = new Uint8Array(0x20);
+SHORT_ESCAPE[0x08] = 0x62;
+SHORT_ESCAPE[0x09] = 0x74;
+SHORT_ESCAPE[0x0a] = 0x6e;
+SHORT_ESCAPE[0x0c] = 0x66;
+SHORT_ESCAPE[0x0d] = 0x72;
+
+/**
+ * Whether the byte after a backslash starts an escape that `JSON.stringify`
+ * writes as it is: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`.
+ */
+const KEPT_ESCAPE = new Uint8Array(0x80);
+for (const c of '"\\bfnrt') KEPT_ESCAPE[c.charCodeAt(0)] = 1;
+
+/**
+ * 1 for the bytes a literal holds as they are, one character each: printable
+ * ASCII and DEL, but the quote and the backslash.
+ */
+const PLAIN = new Uint8Array(256);
+PLAIN.fill(1, 0x20, 0x80);
+PLAIN[QUOTE] = 0;
+PLAIN[BACKSLASH] = 0;
+
+/** The value of each hexadecimal digit's byte (either case), else -1. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) {
+  HEX_VALUE[HEX[d]] = d;
+  HEX_VALUE[HEX[d] & ~0x20] = d; // uppercase (digits are unchanged)
+}
+for (let d = 0; d < 10; d++) HEX_VALUE[0x30 + d] = d;
+
+/** The code unit of the four hex digits at `at`, or -1. */
+function hex4(bytes: Uint8Array, at: number): number {
+  if (at + 4 > bytes.length) return -1;
+  const a = HEX_VALUE[bytes[at]];
+  const b = HEX_VALUE[bytes[at + 1]];
+  const c = HEX_VALUE[bytes[at + 2]];
+  const d = HEX_VALUE[bytes[at + 3]];
+  return (a | b | c | d) < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
 }
 
 /**
- * Recognises a JSON string literal exactly as `JSON.stringify` writes it, in
- * ASCII: `bytes[start]` must be its opening quote. Returns the index just past
- * the closing quote, or -1 when the literal is not one `JSON.stringify` would
- * write (another escape of the same character, `\/`, uppercase hex), holds a
- * byte above 0x7e (not handled here; callers fall back to `JSON.parse`), is
- * malformed or unterminated, or stands for more than `maxLength` characters.
- *
- * So the bytes from `start` to the result are those of `JSON.stringify(s)`
- * for the string `s` that `JSON.parse` reads from them, and `s` has at most
- * `maxLength` code points (every character of an ASCII literal is one).
+ * Length of the UTF-8 sequence each lead byte starts (2 to 4), 0 for bytes
+ * that start none (ASCII, continuation bytes, C0, C1, F5 to FF).
  */
-export function scanJsonString(
+const UTF8_LENGTH = new Uint8Array(256);
+UTF8_LENGTH.fill(2, 0xc2, 0xe0);
+UTF8_LENGTH.fill(3, 0xe0, 0xf0);
+UTF8_LENGTH.fill(4, 0xf0, 0xf5);
+
+/**
+ * Length of the well-formed UTF-8 sequence of a character above ASCII at
+ * `at`, or 0 if it is not one (overlong, a surrogate, past U+10FFFF,
+ * truncated): the bytes `TextDecoder` would not decode as they are.
+ */
+function utf8Length(bytes: Uint8Array, at: number): number {
+  const lead = bytes[at];
+  const length = UTF8_LENGTH[lead];
+  const second = bytes[at + 1];
+  if ((second & 0xc0) !== 0x80) return 0;
+  if (length === 2) return 2;
+  if (length === 3) {
+    if ((bytes[at + 2] & 0xc0) !== 0x80) return 0;
+    if (lead === 0xe0 && second < 0xa0) return 0; // overlong
+    if (lead === 0xed && second > 0x9f) return 0; // a surrogate
+    return 3;
+  }
+  if (length !== 4) return 0;
+  if ((bytes[at + 2] & 0xc0) !== 0x80 || (bytes[at + 3] & 0xc0) !== 0x80) {
+    return 0;
+  }
+  if (lead === 0xf0 && second < 0x90) return 0; // overlong
+  if (lead === 0xf4 && second > 0x8f) return 0; // past U+10FFFF
+  return 4;
+}
+
+/**
+ * Reads the JSON string literal whose opening quote is `bytes[start]`, in
+ * any spelling JSON allows (every escape, `\uXXXX` in either case, surrogate
+ * pairs, lone surrogates, raw UTF-8), and rewrites it in place to the bytes
+ * of `JSON.stringify` for the same string: `\u00e9` becomes `é`, `\/`
+ * becomes `/`, `\u0009` becomes `\t`, `\uD83D\uDE00` becomes the four bytes
+ * of 😀, a lone `\uD800` becomes `\ud800`. That spelling is never longer, so
+ * the bytes it frees before the closing quote become spaces, and what follows
+ * the returned end still reads as the same JSON.
+ *
+ * Returns the end (exclusive) of the rewritten literal and sets
+ * `after.index` past the closing quote as it was (the bytes between are
+ * spaces); or returns -1, having changed nothing, when the literal is malformed, unterminated, holds a byte
+ * sequence that is not UTF-8 (the general path decides what that means), or
+ * stands for more than `maxLength` code points, counted as `codePointLength`
+ * counts the string (a surrogate pair once, a lone surrogate once).
+ */
+export function readJsonString(
   bytes: Uint8Array,
   start: number,
   maxLength: number,
+  after: { index: number } = { index: 0 },
 ): number {
-  if (bytes[start] !== 0x22) return -1;
+  if (bytes[start] !== QUOTE) return -1;
   let characters = 0;
-  for (let i = start + 1; i < bytes.length; i++) {
+  let i = start + 1;
+  // As long as the literal is in JSON.stringify's spelling, nothing is
+  // written. Past the end, bytes[i] is undefined: no table entry, no match.
+  for (;;) {
+    const run = i;
+    while (PLAIN[bytes[i]] === 1) i++;
+    characters += i - run;
+    if (characters > maxLength) return -1;
     const byte = bytes[i];
-    if (byte === 0x22) return characters <= maxLength ? i + 1 : -1;
-    if (++characters > maxLength) return -1;
-    if (byte === 0x5c) {
-      const escape = bytes[++i];
-      // \" \\ \b \f \n \r \t: JSON.stringify's short escapes.
-      if (
-        escape === 0x22 || escape === 0x5c || escape === 0x62 ||
-        escape === 0x66 || escape === 0x6e || escape === 0x72 ||
-        escape === 0x74
-      ) continue;
-      // \u00XX, lowercase, only for control characters without a short
-      // escape (\u0008 would be \b, and so on).
-      if (
-        escape !== 0x75 || bytes[i + 1] !== 0x30 || bytes[i + 2] !== 0x30 ||
-        (bytes[i + 3] !== 0x30 && bytes[i + 3] !== 0x31) ||
-        !isLowerHex(bytes[i + 4])
-      ) return -1;
-      const low = bytes[i + 4];
-      if (
-        bytes[i + 3] === 0x30 &&
-        (low === 0x38 || low === 0x39 || low === 0x61 || low === 0x63 ||
-          low === 0x64)
-      ) return -1;
-      i += 4;
-      continue;
+    if (byte === QUOTE) return after.index = i + 1;
+    characters++;
+    if (byte === BACKSLASH) {
+      const escape = bytes[i + 1];
+      if (KEPT_ESCAPE[escape] === 1) {
+        i += 2;
+      } else if (escape === 0x75 && isCanonicalControl(bytes, i + 2)) {
+        i += 6;
+      } else {
+        return rewriteJsonString(bytes, i, characters - 1, maxLength, after);
+      }
+    } else if (byte >= 0x80) {
+      const length = utf8Length(bytes, i);
+      if (length === 0) return -1;
+      i += length;
+    } else {
+      return -1; // a raw control character, or the end of the bytes
     }
-    if (byte < 0x20 || byte > 0x7e) return -1;
   }
-  return -1;
+}
+
+/**
+ * Whether the four bytes at `at` are the hex of a `\u00XX` escape that
+ * `JSON.stringify` writes as it is: a control character without a short
+ * escape, in lowercase (`\u000b`, `\u001f`; Python and Go write these too).
+ */
+function isCanonicalControl(bytes: Uint8Array, at: number): boolean {
+  if (bytes[at] !== 0x30 || bytes[at + 1] !== 0x30) return false;
+  const high = bytes[at + 2];
+  const low = bytes[at + 3];
+  const lowValue = HEX_VALUE[low];
+  if (!(lowValue >= 0) || (low >= 0x41 && low <= 0x46)) return false;
+  if (high === 0x31) return true;
+  return high === 0x30 && SHORT_ESCAPE[lowValue] === 0;
+}
+
+/** Where a literal being rewritten is spelled before it is copied back. */
+let scratch = new Uint8Array(4096);
+
+/**
+ * The rest of {@linkcode readJsonString} once a byte must change: reads on
+ * from `from` (`characters` read so far), writing JSON.stringify's spelling
+ * to a scratch buffer; at the closing quote, copies it back over the bytes
+ * read and fills the bytes freed with spaces. Returns the new end (and
+ * sets `after.index`), or -1 with `bytes` unchanged.
+ */
+function rewriteJsonString(
+  bytes: Uint8Array,
+  from: number,
+  characters: number,
+  maxLength: number,
+  after: { index: number },
+): number {
+  if (scratch.length < bytes.length - from) {
+    scratch = new Uint8Array(2 * (bytes.length - from));
+  }
+  const out = scratch;
+  let i = from;
+  let o = 0;
+  for (;;) {
+    const run = i;
+    while (PLAIN[bytes[i]] === 1) out[o++] = bytes[i++];
+    characters += i - run;
+    if (characters > maxLength) return -1;
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      out[o++] = QUOTE;
+      bytes.set(out.subarray(0, o), from);
+      bytes.fill(SPACE, from + o, i + 1);
+      after.index = i + 1;
+      return from + o;
+    }
+    characters++;
+    if (byte === BACKSLASH) {
+      const escape = bytes[i + 1];
+      if (escape === 0x75) {
+        let unit = hex4(bytes, i + 2);
+        if (unit < 0) return -1;
+        i += 6;
+        if (unit >= 0xd800 && unit <= 0xdbff && bytes[i] === BACKSLASH) {
+          // A high surrogate and an escaped low one: one character.
+          const low = bytes[i + 1] === 0x75 ? hex4(bytes, i + 2) : -1;
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            out[o++] = 0xf0 | (unit >> 18);
+            out[o++] = 0x80 | ((unit >> 12) & 0x3f);
+            out[o++] = 0x80 | ((unit >> 6) & 0x3f);
+            out[o++] = 0x80 | (unit & 0x3f);
+            i += 6;
+            continue;
+          }
+        }
+        if (unit >= 0x80 && unit < 0x800) {
+          out[o++] = 0xc0 | (unit >> 6);
+          out[o++] = 0x80 | (unit & 0x3f);
+        } else if (unit >= 0x800 && (unit < 0xd800 || unit > 0xdfff)) {
+          out[o++] = 0xe0 | (unit >> 12);
+          out[o++] = 0x80 | ((unit >> 6) & 0x3f);
+          out[o++] = 0x80 | (unit & 0x3f);
+        } else {
+          o = writeCanonicalUnit(out, o, unit);
+        }
+      } else if (KEPT_ESCAPE[escape] === 1) {
+        out[o++] = BACKSLASH;
+        out[o++] = escape;
+        i += 2;
+      } else if (escape === 0x2f) {
+        out[o++] = 0x2f;
+        i += 2;
+      } else {
+        return -1;
+      }
+    } else if (byte >= 0x80) {
+      const length = utf8Length(bytes, i);
+      if (length === 0) return -1;
+      for (const end = i + length; i < end;) out[o++] = bytes[i++];
+    } else {
+      return -1;
+    }
+  }
+}
+
+/**
+ * Writes one UTF-16 unit (not part of a surrogate pair) as `JSON.stringify`
+ * spells it at `out`; returns the new end.
+ */
+function writeCanonicalUnit(
+  bytes: Uint8Array,
+  out: number,
+  unit: number,
+): number {
+  if (unit < SPACE) {
+    bytes[out++] = BACKSLASH;
+    const short = SHORT_ESCAPE[unit];
+    if (short !== 0) {
+      bytes[out++] = short;
+      return out;
+    }
+    return writeUnicodeEscape(bytes, out, unit);
+  }
+  if (unit === QUOTE || unit === BACKSLASH) {
+    bytes[out++] = BACKSLASH;
+    bytes[out++] = unit;
+  } else if (unit < 0x80) {
+    bytes[out++] = unit;
+  } else if (unit < 0x800) {
+    bytes[out++] = 0xc0 | (unit >> 6);
+    bytes[out++] = 0x80 | (unit & 0x3f);
+  } else if (unit >= 0xd800 && unit <= 0xdfff) {
+    // A lone surrogate: JSON.stringify escapes it, in lowercase.
+    bytes[out++] = BACKSLASH;
+    return writeUnicodeEscape(bytes, out, unit);
+  } else {
+    bytes[out++] = 0xe0 | (unit >> 12);
+    bytes[out++] = 0x80 | ((unit >> 6) & 0x3f);
+    bytes[out++] = 0x80 | (unit & 0x3f);
+  }
+  return out;
+}
+
+/** Writes `uXXXX` (after a backslash) in lowercase hex; returns the new end. */
+function writeUnicodeEscape(
+  bytes: Uint8Array,
+  out: number,
+  unit: number,
+): number {
+  bytes[out] = 0x75;
+  bytes[out + 1] = HEX[unit >> 12];
+  bytes[out + 2] = HEX[(unit >> 8) & 0xf];
+  bytes[out + 3] = HEX[(unit >> 4) & 0xf];
+  bytes[out + 4] = HEX[unit & 0xf];
+  return out + 5;
 }

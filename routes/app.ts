@@ -19,7 +19,7 @@ import {
 import { bearerToken } from "./auth.ts";
 import { openApi } from "./openapi.ts";
 import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
-import { canonicalPutLiterals } from "./put_body.ts";
+import { readPutBody } from "./put_body.ts";
 import {
   DELETE_OK_BODY,
   errorResponse,
@@ -152,9 +152,9 @@ export function createApp(options: AppOptions): Hono {
     if (bytes === "unreadable") {
       return errorResponse(400, "Request body could not be read.");
     }
-    const literals = canonicalPutLiterals(bytes, options);
+    const literals = readPutBody(bytes, options);
     if (literals !== undefined) {
-      cache.setJson(literals);
+      cache.setJson(literals, literals.ttl);
       return jsonResponse(PUT_OK_BODY);
     }
     let body: unknown;

@@ -1,117 +1,227 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { canonicalPutLiterals } from "../routes/put_body.ts";
+import { MAX_TTL_SECONDS } from "../lib/cache.ts";
+import { readPutBody } from "../routes/put_body.ts";
 import { parsePutRequest } from "../routes/validation.ts";
+import {
+  jsonString,
+  spellString,
+  stringStyle,
+} from "./support/json_spelling.ts";
+import { putRequest, spellPutRequest } from "./support/put_bodies.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const LIMITS = { maxKeySize: 256, maxValueSize: 256, maxTtlSeconds: 86_400 };
 
-/** The literals found in `body`, decoded, or undefined. */
-function literalsOf(body: string) {
-  const found = canonicalPutLiterals(encoder.encode(body), LIMITS);
+/** What `readPutBody` found in `body`, decoded, or undefined. */
+function read(body: string | Uint8Array, limits = LIMITS) {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body.slice();
+  const found = readPutBody(bytes, limits);
   if (found === undefined) return undefined;
   const text = (start: number, end: number) =>
     decoder.decode(found.bytes.subarray(start, end));
   return {
     key: text(found.keyStart, found.keyEnd),
     value: text(found.valueStart, found.valueEnd),
+    ttl: found.ttl,
   };
 }
 
-Deno.test("a body written by JSON.stringify yields its two literals", () => {
-  for (
-    const [key, value] of [
-      ["k", ""],
-      ["user:42", "hello"],
-      ['a"b\\c', "tab\there\nnew line \x0b \x0c \x00"],
-      ["k".repeat(256), "v".repeat(256)],
-    ]
-  ) {
-    assert.deepEqual(literalsOf(JSON.stringify({ key, value })), {
-      key: JSON.stringify(key),
-      value: JSON.stringify(value),
-    });
+/** What today's general path makes of `body`: the request or the error. */
+function reference(body: string | Uint8Array, limits = LIMITS) {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return "not JSON";
+  }
+  return parsePutRequest(parsed, limits);
+}
+
+/**
+ * Checks `readPutBody` against the general path for `body`: whatever it
+ * accepts, the general path accepts as the same key, value and ttl, with
+ * the literals in JSON.stringify's spelling. Returns whether it accepted.
+ */
+function agrees(body: string | Uint8Array, limits = LIMITS): boolean {
+  const found = read(body, limits);
+  if (found === undefined) return false;
+  const put = reference(body, limits);
+  if (typeof put === "string") assert.fail(`accepted ${body}: ${put}`);
+  assert.equal(found.key, JSON.stringify(put.key));
+  assert.equal(found.value, JSON.stringify(put.value));
+  assert.equal(found.ttl, put.ttl);
+  return true;
+}
+
+Deno.test("a body in any client's spelling yields its canonical literals", () => {
+  const expected = (key: string, value: string, ttl?: number) => ({
+    key: JSON.stringify(key),
+    value: JSON.stringify(value),
+    ttl,
+  });
+  const cases: [string, ReturnType<typeof expected>][] = [
+    ['{"key":"k","value":""}', expected("k", "")],
+    ['{"key": "k", "value": "v"}', expected("k", "v")], // Python, curl
+    ['{"value":"v","key":"k"}', expected("k", "v")],
+    ['\n{\r\n\t"key" : "k" ,\n  "value":"v"\n}\n', expected("k", "v")],
+    ['{"key":"k","value":"v","ttl":60}', expected("k", "v", 60)],
+    ['{"ttl": 0, "key":"k","value":"v"}', expected("k", "v", 0)],
+    ['{"key":"k","value":"v","ttl":86400}', expected("k", "v", 86_400)],
+    ['{"key":"\\u00e9\\u00E9","value":"\\/"}', expected("éé", "/")],
+    [
+      '{"key":"k","value":"\\u003cb\\u003e \\u0026 \\u2028"}',
+      expected("k", "<b> & \u2028"),
+    ],
+    [
+      '{"key":"k","value":"\\ud83d\\ude00 \\uD800"}',
+      expected("k", "😀 \ud800"),
+    ],
+    ['{"key":"k","value":"é😀"}', expected("k", "é😀")],
+    ['{"key":"k","value":"\\u0009\\u000A\\u001f"}', expected("k", "\t\n\x1f")],
+    // Unknown members, whatever their value; duplicates: the last wins.
+    [
+      '{"id":7,"key":"k","tags":["a",{"b":[null,true,false,-1.5e+3]}],"value":"v","x":{}}',
+      expected("k", "v"),
+    ],
+    ['{"key":"a","value":"v","key":"b"}', expected("b", "v")],
+    ['{"k\\u0065y":"k","\\u0076alue":"v","\\"":1}', expected("k", "v")],
+    ['{"key":"a","value":1,"value":"v"}', undefined as never],
+    ['{"ttl":"soon","key":"k","value":"v","ttl":5}', undefined as never],
+  ];
+  for (const [body, want] of cases) {
+    assert.deepEqual(read(body), want, body);
+    if (want !== undefined) assert.ok(agrees(body), body);
   }
 });
 
-Deno.test("every other body is left to the general path", () => {
+Deno.test("bodies it does not accept are left to the general path", () => {
   for (
     const body of [
-      '{"value":"v","key":"k"}', // another order
-      '{ "key":"k","value":"v"}', // spaces
-      '{"key":"k","value":"v"}\n',
-      '{"key":"k","value":"v","ttl":5}',
-      '{"key":"k","value":"v","key":"k2"}',
+      "",
+      "{}",
+      "[]",
+      '"key"',
+      '{"key":"k"}',
+      '{"value":"v"}',
       '{"key":"","value":"v"}', // an error, worded by the general path
       '{"key":"k","value":1}',
-      '{"key":"k"}',
-      '{"key":"é","value":"v"}', // past ASCII
-      '{"key":"k","value":"\\u0041"}', // not how JSON.stringify writes "A"
-      JSON.stringify({ key: "k".repeat(257), value: "v" }),
-      JSON.stringify({ key: "k", value: "v".repeat(257) }),
+      '{"key":1,"value":"v"}',
       '{"key":"k","value":"v"',
-      "",
+      '{"key":"k","value":"v"} x',
+      '{"key":"k","value":"v",}',
+      '{"key":"k",,"value":"v"}',
+      '{"key":"k" "value":"v"}',
+      '{"key":"k","value":"v","ttl":1.5}',
+      '{"key":"k","value":"v","ttl":1e2}', // valid (100), but not plain digits
+      '{"key":"k","value":"v","ttl":-0}',
+      '{"key":"k","value":"v","ttl":01}',
+      '{"key":"k","value":"v","ttl":86401}',
+      '{"key":"k","value":"v","ttl":null}',
+      '{"key":"k","value":"v","x":tru}',
+      '{"key":"k","value":"v","x":01}',
+      '{"key":"k","value":"v","x":"\\x"}',
+      '{"key":"k","value":"v","x":' + "[".repeat(65) + "]".repeat(65) + "}",
+      "\ufeff" + '{"key":"k","value":"v"}', // a BOM: decoding drops it
+      '{"key":"' + "k".repeat(257) + '","value":"v"}',
+      '{"key":"k","value":"' + "\\u0041".repeat(257) + '"}',
     ]
   ) {
-    assert.equal(literalsOf(body), undefined, body);
+    assert.equal(read(body), undefined, body);
   }
+  // Bytes that are not UTF-8 in the key or value: decoding replaces them.
+  const bad = new Uint8Array([
+    ...encoder.encode('{"key":"a'),
+    0xff,
+    ...encoder.encode('","value":"v"}'),
+  ]);
+  assert.equal(read(bad), undefined);
 });
 
-Deno.test("whatever it accepts, JSON.parse reads as a valid {key, value}", () => {
-  // Literals made of JSON's special characters, so that near-miss escapes
-  // abound; now and then a piece of structure lands inside one.
-  const piece = fc.constantFrom(
-    "a",
-    "A",
-    "0",
-    "1f",
-    "\\",
-    "\\u00",
-    "\\n",
-    "\\/",
-    '"',
-    " ",
-    "é",
-    "\x01",
-    '","value":"',
+Deno.test("a refused body still reads as the same JSON", () => {
+  // The first key is rewritten, then the body is refused at the second.
+  const body = '{"key":"\\u0041\\/","value":"v","key":"' + "k".repeat(300) +
+    '"}';
+  const bytes = encoder.encode(body);
+  assert.equal(readPutBody(bytes, LIMITS), undefined);
+  assert.deepEqual(JSON.parse(decoder.decode(bytes)), JSON.parse(body));
+});
+
+Deno.test("every client's spelling of a valid body is read, as JSON.parse reads it", () => {
+  fc.assert(
+    fc.property(putRequest, (r) => {
+      const body = spellPutRequest(r);
+      const put = reference(body);
+      if (typeof put === "string") assert.fail(`${body}: ${put}`);
+      assert.ok(agrees(body), `not read: ${body}`);
+    }),
+    { numRuns: 5000 },
   );
-  const literal = fc.array(piece, { maxLength: 8 }).map((p) =>
-    '"' + p.join("") + '"'
+});
+
+Deno.test("for mutated bodies it accepts only what the general path accepts", () => {
+  const mutation = fc.tuple(
+    fc.nat(),
+    fc.constantFrom(
+      "",
+      " ",
+      '"',
+      "\\",
+      ",",
+      ":",
+      "{",
+      "}",
+      "[",
+      "]",
+      "0",
+      "-",
+      ".",
+      "e",
+      "u",
+      "\\u",
+      '"key":"x",',
+      '"value":1,',
+      '"ttl":',
+    ),
+    fc.integer({ min: 0, max: 3 }),
   );
   let accepted = 0;
   fc.assert(
-    fc.property(literal, literal, (key, value) => {
-      const body = '{"key":' + key + ',"value":' + value + "}";
-      const found = literalsOf(body);
-      if (found === undefined) return;
-      accepted++;
-      const parsed = JSON.parse(body);
-      const put = parsePutRequest(parsed, LIMITS);
-      if (typeof put === "string") assert.fail(`${body}: ${put}`);
-      assert.deepEqual(Object.keys(parsed), ["key", "value"]);
-      assert.equal(found.key, JSON.stringify(put.key));
-      assert.equal(found.value, JSON.stringify(put.value));
-      assert.equal(put.ttl, undefined);
+    fc.property(putRequest, fc.array(mutation, { maxLength: 3 }), (r, cuts) => {
+      let body = spellPutRequest(r);
+      for (const [at, insert, removed] of cuts) {
+        const i = at % (body.length + 1);
+        body = body.slice(0, i) + insert + body.slice(i + removed);
+      }
+      if (agrees(body)) accepted++;
     }),
-    { numRuns: 20_000 },
+    { numRuns: 10_000 },
   );
-  assert.ok(accepted > 200, `only ${accepted} bodies were accepted`);
-  // And for bodies that are JSON.stringify({key, value}) of any strings, it
-  // accepts exactly the ASCII ones within the limits.
+  assert.ok(accepted > 500, `only ${accepted} mutated bodies were accepted`);
+});
+
+Deno.test("lengths and ttl are checked at the limits as validation checks them", () => {
+  const limits = { maxKeySize: 4, maxValueSize: 3, maxTtlSeconds: 99 };
   fc.assert(
     fc.property(
-      fc.string({ unit: "binary", maxLength: 12 }),
-      fc.string({ unit: "binary", maxLength: 12 }),
-      (key, value) => {
-        const body = JSON.stringify({ key, value });
-        const expected =
-          key !== "" && encoder.encode(body).every((b) => b <= 0x7e)
-            ? { key: JSON.stringify(key), value: JSON.stringify(value) }
-            : undefined;
-        assert.deepEqual(literalsOf(body), expected);
+      jsonString(1, 6),
+      jsonString(0, 5),
+      fc.integer({ min: 0, max: 120 }),
+      stringStyle,
+      (key, value, ttl, style) => {
+        const body = `{"key":${spellString(key, style)},"value":${
+          spellString(value, style)
+        },"ttl":${ttl}}`;
+        const put = reference(body, limits);
+        assert.equal(agrees(body, limits), typeof put !== "string", body);
       },
     ),
     { numRuns: 3000 },
   );
+  assert.ok(agrees('{"key":"k","value":"v","ttl":' + MAX_TTL_SECONDS + "}", {
+    ...LIMITS,
+    maxTtlSeconds: MAX_TTL_SECONDS,
+  }));
 });

@@ -73,6 +73,11 @@ export interface LoadData {
   fillSeconds: number;
   /** Names the input files, for data of its own (a workload's); the shared files when absent. */
   name?: string;
+  /**
+   * Each entry's PUT body as the mixes send it, in a client's spelling
+   * (wrk only); `{"key":K,"value":V}` when absent.
+   */
+  putBodies?: string[];
 }
 
 /** The loads of one data set, its input files written. */

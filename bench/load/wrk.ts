@@ -25,15 +25,21 @@ export const WRK_SCRIPT = fileURLToPath(
   new URL("../wrk/kv.lua", import.meta.url),
 );
 
-/** Writes the data file `kv.lua` reads: prefill entries and miss keys. */
+/**
+ * Writes the data file `kv.lua` reads: prefill entries, miss keys and, when
+ * given, each entry's PUT body as the mixes send it (else they send
+ * `{"key":K,"value":V}`).
+ */
 export async function writeWrkData(
   path: string,
   entries: Entry[],
   missKeys: string[],
+  putBodies?: string[],
 ): Promise<void> {
   const lines: string[] = [];
   for (const e of entries) lines.push(`E\t${e.key}\t${jsonEscape(e.value)}`);
   for (const k of missKeys) lines.push(`M\t${k}`);
+  for (const body of putBodies ?? []) lines.push(`B\t${body}`);
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
 }
 
@@ -187,7 +193,12 @@ export function wrkGenerator(options: WrkGeneratorOptions): LoadGenerator {
       const dataFile = `${options.dir}/wrk-data${
         data.name ? `-${data.name}` : ""
       }.tmp`;
-      await writeWrkData(dataFile, data.entries, data.missKeys);
+      await writeWrkData(
+        dataFile,
+        data.entries,
+        data.missKeys,
+        data.putBodies,
+      );
       const run: LoadRunner = (spec, url) =>
         runWrk(spec, url, dataFile, options.prefix);
       return { runner: () => run };

@@ -1,8 +1,10 @@
 -- wrk script for the kv-cache load test.
 --
 -- Usage: wrk ... -s bench/wrk/kv.lua URL -- DATAFILE MODE GET_PERCENT NONCE
---   DATAFILE     lines "E<TAB>key<TAB>json-escaped value" and "M<TAB>miss key"
---                (written by bench/wrk.ts; keys need no percent-encoding)
+--   DATAFILE     lines "E<TAB>key<TAB>json-escaped value", "M<TAB>miss key"
+--                and, optionally, "B<TAB>PUT body" for each E line in turn:
+--                the body a mix sends for that key, in a client's spelling
+--                (written by bench/load/wrk.ts; keys need no percent-encoding)
 --   MODE         "mix"  : GET_PERCENT% GETs of prefilled keys, the rest PUTs
 --                         of the same keys with their own values
 --                "fill" : PUTs of unique keys (never repeated)
@@ -29,9 +31,16 @@ function init(args)
   get_percent = tonumber(args[3] or "50")
   nonce = tonumber(args[4] or "0")
   math.randomseed(nonce + (id or 0) * 7919)
+  local bodies = 0
   for line in io.lines(datafile) do
     local kind, key, value = line:match("^(%a)\t([^\t]*)\t?(.*)$")
-    if kind == "E" then
+    if kind == "B" then
+      -- A spelled body replaces the compact one of the same entry.
+      bodies = bodies + 1
+      if mode == "mix" then
+        puts[bodies] = wrk.format("POST", "/put", put_headers, line:sub(3))
+      end
+    elseif kind == "E" then
       table.insert(values, value)
       if mode == "mix" then
         table.insert(gets, wrk.format("GET", "/get?key=" .. key))

@@ -24,16 +24,19 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 
 /**
  * Arguments of `deno task start` after `deno`, with `denoFlags` (e.g.
- * `--cpu-prof`) before the entry point.
+ * `--cpu-prof`) before the entry point (main.ts by default).
  */
-export function startArgs(denoFlags: string[] = []): string[] {
+export function startArgs(
+  denoFlags: string[] = [],
+  entry: string = MAIN_TS,
+): string[] {
   return [
     "run",
     "--allow-net",
     "--allow-env",
     "--allow-read=.env",
     ...denoFlags,
-    MAIN_TS,
+    entry,
   ];
 }
 

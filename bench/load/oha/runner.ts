@@ -156,6 +156,11 @@ export function ohaGenerator(options: OhaGeneratorOptions): LoadGenerator {
     version: options.version,
     reason: options.reason,
     async prepare(data) {
+      if (data.putBodies) {
+        throw new Error(
+          "oha sends {key, value} PUT bodies only; spelled bodies need --load-generator wrk",
+        );
+      }
       const inputs = await writeOhaInputs(
         data.name ? `${options.dir}/oha-${data.name}` : options.dir,
         data.entries,
