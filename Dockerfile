@@ -53,7 +53,7 @@ COPY scripts/healthcheck.ts scripts/
 USER deno
 # Fetch and cache the npm dependencies now, as the deno user who owns
 # DENO_DIR, so that the container needs no network at run time.
-RUN deno cache --frozen main.ts scripts/healthcheck.ts
+RUN deno cache --frozen main.ts server/worker.ts scripts/healthcheck.ts
 # DENO_USE_CGROUPS: V8 sizes its heuristics from the container's memory limit.
 # DENO_V8_FLAGS: caps the JavaScript heap at 448 MiB. The default arena store
 #   keeps the cache (MAX_CACHE_BYTES, 1.5 GB = 1430 MiB) off the heap, so in a
@@ -71,4 +71,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--allow-net=127.0.0.1", "--allow-env=PORT", "scripts/healthcheck.ts"]
 # Exec form, deno as PID 1: SIGTERM goes straight to the server, which drains
 # and exits 0.
-ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--allow-net", "--allow-env", "--allow-read=.env", "main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--unstable-net", "--allow-net", "--allow-env", "--allow-read=.env,lib,routes,server", "main.ts"]

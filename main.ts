@@ -18,12 +18,18 @@ import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./server/body_reader.ts";
 import { errorResponse } from "./routes/responses.ts";
 import { serve, type Server } from "./server/serve.ts";
+import {
+  resolveWorkerCount,
+  superviseWorkers,
+  workersUnavailable,
+} from "./server/supervisor.ts";
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
-  let config;
+  let config, env;
   try {
-    config = parseConfig({ ...readEnvFile(".env"), ...Deno.env.toObject() });
+    env = { ...readEnvFile(".env"), ...Deno.env.toObject() };
+    config = parseConfig(env);
   } catch (error) {
     const reason = error instanceof ConfigError
       ? error.message
@@ -33,6 +39,44 @@ export async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
+  const logListening = (hostname: string, port: number, workers: number) => {
+    const address = `http://${
+      hostname.includes(":") ? `[${hostname}]` : hostname
+    }:${port}`;
+    logger.info(`kv-cache listening on ${address}`, {
+      ...describeConfig(config),
+      address,
+      port,
+      workers,
+    });
+    if (!config.authToken && !isLoopback(hostname)) {
+      logger.warn(
+        `kv-cache is listening on ${hostname} without AUTH_TOKEN: anyone who can reach this address can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+      );
+    }
+  };
+
+  // More than one serving isolate: server/supervisor.ts takes over.
+  const workers = resolveWorkerCount(config);
+  if (workers > 1) {
+    const unavailable = workersUnavailable();
+    if (unavailable === undefined) {
+      return await superviseWorkers({
+        config,
+        env,
+        workers,
+        logger,
+        onListen: (port) => logListening(config.host, port, workers),
+      });
+    }
+    if (config.workers !== "auto") {
+      console.error(
+        `kv-cache: Cannot start WORKERS=${workers}: ${unavailable}.`,
+      );
+      return 1;
+    }
+    logger.warn(`WORKERS=auto: serving from one isolate, as ${unavailable}.`);
+  }
   const cache = createCache(config);
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
   const loopLag = new LoopLagMonitor();
@@ -65,6 +109,7 @@ export async function main(): Promise<number> {
       };
     },
     logger,
+    processStats: () => ({ workers: 1 }),
   });
 
   const server = serve({
@@ -80,21 +125,7 @@ export async function main(): Promise<number> {
         error: String(error),
       });
     },
-    onListen({ hostname, port }) {
-      const address = `http://${
-        hostname.includes(":") ? `[${hostname}]` : hostname
-      }:${port}`;
-      logger.info(`kv-cache listening on ${address}`, {
-        ...describeConfig(config),
-        address,
-        port,
-      });
-      if (!config.authToken && !isLoopback(hostname)) {
-        logger.warn(
-          `kv-cache is listening on ${hostname} without AUTH_TOKEN: anyone who can reach this address can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
-        );
-      }
-    },
+    onListen: ({ hostname, port }) => logListening(hostname, port, 1),
   }, app.fetch);
   serving.server = server;
   if (config.idleTimeoutMs > 0 && !server.idleTimeouts) {

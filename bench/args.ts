@@ -30,6 +30,11 @@ export interface Options {
    * instead of one after another.
    */
   together: boolean;
+  /**
+   * Pin nothing: servers and load generator share every core, as when a
+   * multi-isolate server (`WORKERS`) is measured against one isolate.
+   */
+  unpinned: boolean;
   /** MAX_CACHE_BYTES for the server under test, if set. */
   maxCacheBytes?: string;
   /** Extra environment for the server under test (KEY=VALUE). */
@@ -71,6 +76,8 @@ export const USAGE = `Usage: deno task bench [options]
   --together          run server, variant and floor at the same time on the
                       servers' core, the connections shared out equally:
                       steadier ratios on a noisy machine (see bench/README.md)
+  --unpinned          pin nothing: servers and load generator share all
+                      cores (to measure WORKERS=auto against --variant WORKERS=1)
   --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
   --env KEY=VALUE     more environment for the server under test; repeatable
   --variant KEY=VALUE also measure the server with this environment, in the
@@ -108,6 +115,7 @@ export function parseOptions(argv: string[]): Options {
       entry: { type: "string", default: "main.ts" },
       "floor-vs-floor": { type: "boolean", default: false },
       together: { type: "boolean", default: false },
+      unpinned: { type: "boolean", default: false },
       "max-cache-bytes": { type: "string" },
       env: { type: "string", multiple: true },
       variant: { type: "string", multiple: true },
@@ -137,6 +145,7 @@ export function parseOptions(argv: string[]): Options {
     entry: values.entry,
     floorVsFloor: values["floor-vs-floor"],
     together: values.together,
+    unpinned: values.unpinned,
     maxCacheBytes: values["max-cache-bytes"],
     env: checkAssignments("--env", values.env ?? []),
     variant: checkAssignments("--variant", values.variant ?? []),

@@ -20,7 +20,7 @@ import {
 } from "./data.ts";
 import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
-import { median, summarize, summaryTable } from "./report.ts";
+import { median, summarize, summaryTable, variantTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
 import { freePort } from "../tests/support/server_process.ts";
 import { parseTimes } from "./load/times.ts";
@@ -132,6 +132,8 @@ Deno.test("options: durations, lists and defaults", () => {
   assert.equal(o.durationSeconds, 5);
   assert.deepEqual(o.only, ["mix", "fill", "miss"]);
   assert.equal(o.rounds, 2);
+  assert.equal(o.unpinned, false);
+  assert.equal(parseOptions(["--unpinned"]).unpinned, true);
   assert.throws(() => parseOptions(["--rounds", "0"]));
   assert.throws(() => parseOptions(["--bogus"]));
 });
@@ -209,6 +211,18 @@ Deno.test("summarize and the table give server/naive beside server/floor", () =>
   assert.match(table.split("\n")[2], /\b0\.80\b.*\b2\.00\b/);
   const svg = renderSvg([s], "run");
   assert.ok(svg.includes("srv/naive x0.80"));
+});
+
+Deno.test("variantTable gives the server's figures over the variant's", () => {
+  const summaries = summarize([
+    { ...fakeRun("server", 120, 11, 300), workload: "mix" },
+    { ...fakeRun("floor", 100, 10, 100), workload: "mix" },
+    { ...fakeRun("server", 100, 10, 200), workload: "mix [WORKERS=1]" },
+    { ...fakeRun("floor", 100, 10, 100), workload: "mix [WORKERS=1]" },
+  ]);
+  const table = variantTable(summaries, "WORKERS=1");
+  const row = table.split("\n")[2].split(/\s{2,}/);
+  assert.deepEqual(row, ["mix", "120 / 100", "1.20", "1.10", "1.50"]);
 });
 
 Deno.test("renderSvg emits one well-formed svg with escaped text", () => {

@@ -115,6 +115,33 @@ export function summarize(results: RunResult[]): WorkloadSummary[] {
   });
 }
 
+/**
+ * For each workload measured with a variant (`name [label]`), the server's
+ * figures over the variant's: throughput, CPU per request and p99.
+ */
+export function variantTable(
+  summaries: WorkloadSummary[],
+  label: string,
+): string {
+  const rows = summaries.flatMap((base) => {
+    const variant = summaries.find((s) =>
+      s.workload === `${base.workload} [${label}]`
+    );
+    if (variant === undefined) return [];
+    return [[
+      base.workload,
+      `${base.server.rps.toFixed(0)} / ${variant.server.rps.toFixed(0)}`,
+      (base.server.rps / variant.server.rps).toFixed(2),
+      (base.server.cpuUsPerRequest / variant.server.cpuUsPerRequest).toFixed(2),
+      (base.server.p99 / variant.server.p99).toFixed(2),
+    ]];
+  });
+  return formatTable(
+    ["workload", "req/s server / variant", "req/s x", "cpu us/req x", "p99 x"],
+    rows,
+  );
+}
+
 /** Formats rows as a left-aligned first column and right-aligned others. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) =>

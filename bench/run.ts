@@ -25,8 +25,9 @@ import {
   type RunResult,
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
-import { runsTable, summarize, summaryTable } from "./report.ts";
+import { runsTable, summarize, summaryTable, variantTable } from "./report.ts";
 import type { ServerSpec } from "./servers.ts";
+import { startArgs } from "../tests/support/server_process.ts";
 import { renderSvg } from "./svg.ts";
 import { selectLoadGenerator } from "./load/choose.ts";
 import type { PreparedLoad } from "./load/generator.ts";
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const workloads = selectWorkloads(opts.only);
 
   const cores = navigator.hardwareConcurrency;
-  const pinned = cores >= 2 &&
+  const pinned = !opts.unpinned && cores >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const serverCore = pinned ? 0 : undefined;
   const loadPin = pinned ? ["taskset", "-c", "1"] : [];
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
   log(
     pinned
       ? `pinning: servers on core 0, ${generator.name} on core 1 (taskset)`
+      : opts.unpinned
+      ? `pinning: none (--unpinned): servers and ${generator.name} share ${cores} cores`
       : `pinning: none (taskset unavailable or ${cores} core(s)); figures are noisier`,
   );
 
@@ -117,13 +120,7 @@ async function main(): Promise<void> {
   const server: ServerSpec = {
     name: "server",
     command: "deno",
-    args: opts.floorVsFloor ? floorArgs : [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.env",
-      opts.entry,
-    ],
+    args: opts.floorVsFloor ? floorArgs : startArgs([], opts.entry),
     core: serverCore,
     cwd: ROOT,
     env: {
@@ -269,6 +266,12 @@ async function main(): Promise<void> {
     "\nMedians over rounds, server / floor (" + subtitle + "):\n" +
       summaryTable(summaries),
   );
+  if (variant) {
+    console.log(
+      `\nServer / variant [${variantLabel}], medians over rounds:\n` +
+        variantTable(summaries, variantLabel),
+    );
+  }
   const busiest = Math.max(
     0,
     ...results.map((r) =>

@@ -1,9 +1,9 @@
 /**
  * A cache that keeps its keys, values and index out of the V8 heap: records
- * are appended to a log of fixed-size segments (`ArrayBuffer`s) and found
- * through a chained hash index in a `Uint32Array`. The garbage collector sees
- * a few thousand objects instead of millions, so a full cache causes no GC
- * pauses, and the memory held is exactly the segments plus the index.
+ * are appended to a log of fixed-size segments and found through a chained
+ * hash index in a `Uint32Array`. The garbage collector sees a handful of
+ * objects instead of millions, so a full cache causes no GC pauses, and the
+ * memory held is exactly the segments written plus the index.
  *
  * Age order falls out of the layout: segments are kept oldest first and
  * records are appended, so the oldest write is at the front. An overwrite
@@ -14,64 +14,105 @@
  * mostly dead compacts too, instead of growing: a small set of keys written
  * over and over keeps reusing the same few, warm segments.
  *
+ * ## One store, several isolates
+ *
+ * Every piece of state (segments, index, per-segment numbers, age order,
+ * free list, reclaim job, sweep cursor, counters) lives in the buffers of an
+ * {@linkcode ArenaLayout} (`lib/arena/layout.ts`); an `ArenaCache` object
+ * holds only views of them and per-isolate scratch space. Opened on a layout
+ * of `SharedArrayBuffer`s, the same store serves every isolate it is sent to,
+ * and each public method runs as one critical section under a
+ * {@linkcode SharedLock}:
+ *
+ * - Invariant: outside the lock the store is consistent (every live record
+ *   linked once in the index, counters matching it), because every mutation
+ *   happens inside one method call holding the lock, and that call never
+ *   awaits, so it cannot interleave with another isolate's.
+ * - No tearing: a read copies the value's bytes to private memory before it
+ *   releases the lock, so a compaction or overwrite that follows cannot change
+ *   what it returns; bytes are decoded and handed to `Response` only from
+ *   that copy (Deno rejects shared views there).
+ * - No deadlock: there is one lock, no method takes it twice, and the code
+ *   holding it calls nothing that waits for another isolate. The work under it
+ *   is bounded: one lookup or write plus a paced reclaim step, or one sweep
+ *   batch.
+ *
+ * Opened privately (the default), the lock is skipped and reads decode in
+ * place, as before.
+ *
  * @module
  */
 
-import {
-  type Cache,
-  CacheCounters,
-  type CacheStats,
-  type JsonLiterals,
-  type SweepResult,
-} from "./cache.ts";
+import type { Cache, CacheStats, JsonLiterals, SweepResult } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { checkEntry, checkTtl, type EntryLimits } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
+import {
+  type ArenaLayout,
+  type ArenaLayoutOptions,
+  C_ENTRIES,
+  C_FREE_LENGTH,
+  C_HEAD,
+  C_JOB_EVICTS,
+  C_JOB_LENGTH,
+  C_JOB_OFFSET,
+  C_JOB_SOURCE,
+  C_JOB_START,
+  C_JOB_TARGET,
+  C_JOB_TARGET_OFFSET,
+  C_LEVEL_BUCKETS,
+  C_LOCK,
+  C_ORDER_LENGTH,
+  C_SEGMENTS,
+  C_SPLIT,
+  C_SWEEP_GENERATION,
+  C_SWEEP_OFFSET,
+  C_SWEEP_SEGMENT,
+  controlViews,
+  createArenaLayout,
+  F_ALLOCATED_BYTES,
+  F_COMPACTIONS,
+  F_CREATED_AT,
+  F_DELETES,
+  F_EARLY_COMPACTION_AT,
+  F_EVICTED,
+  F_EXPIRED_BY_SWEEP,
+  F_EXPIRED_ON_READ,
+  F_HITS,
+  F_LIVE_BYTES,
+  F_LOCK_CONTENDED,
+  F_LOCK_SLEPT,
+  F_MISSES,
+  F_PUTS,
+  F_SWEEPS_RUN,
+  F_WRITTEN_BYTES,
+  INITIAL_BUCKETS,
+  MAX_COMPACTION_WINDOW,
+  RECORD_HEADER_BYTES,
+  SEGMENT_CHUNK_BYTES,
+  tableViews,
+} from "./arena/layout.ts";
+import { SharedLock } from "./arena/lock.ts";
+
+export {
+  type ArenaLayout,
+  BYTES_PER_BUCKET,
+  createArenaLayout,
+  MAX_COMPACTION_WINDOW,
+  maxRecordBytes,
+  MIN_SEGMENT_BYTES,
+  minimumArenaBytes,
+  RECORD_HEADER_BYTES,
+  SEGMENT_CHUNK_BYTES,
+  segmentBytesFor,
+} from "./arena/layout.ts";
 
 /** Options for {@linkcode ArenaCache}. */
-export interface ArenaCacheOptions extends EntryLimits {
-  /** Memory the store may hold: segments plus index, in bytes. */
-  maxBytes: number;
-  /** TTL of entries written without one; 0 means they never expire. */
-  defaultTtlSeconds: number;
+export interface ArenaCacheOptions extends ArenaLayoutOptions {
   /** Time source for expiry; defaults to the system clock. */
   clock?: Clock;
-  /** Segment size in bytes, a power of two (default: see `segmentBytesFor`). */
-  segmentBytes?: number;
 }
-
-/** Bytes of a record before its key: next, hash, key length, value length, expiry. */
-export const RECORD_HEADER_BYTES = 24;
-
-/**
- * Smallest default segment size: 256 KiB. Reclaiming space works a segment at
- * a time, so this bounds that work: about 6,500 records of the smallest kind
- * (a few ms), and a 1.5 GB cache has some 5,700 segments.
- */
-export const MIN_SEGMENT_BYTES = 1 << 18;
-
-/**
- * The index can grow to a power-of-two number of buckets, at least one for
- * every this many bytes of `maxBytes` (4 bytes each: 3% to 6% of the memory,
- * reserved in the budget, but only the buckets in use are touched).
- */
-export const BYTES_PER_BUCKET = 128;
-
-/**
- * Segments are carved out of buffers of this many bytes (or what is left of
- * the budget). One allocation this large gets its own pages from the
- * operating system; buffers of a single 256 KiB segment ended up in malloc's
- * heap between short-lived allocations, and fragmentation cost 15% more
- * resident memory than the segments held.
- */
-export const SEGMENT_CHUNK_BYTES = 4 << 20;
-
-/** Buckets the index starts with; it grows by linear hashing from there. */
-const INITIAL_BUCKETS = 1024;
-
-/** Most adjacent segments compacted together. */
-export const MAX_COMPACTION_WINDOW = 8;
 
 /**
  * Bytes of old records a write lets the reclaim job in progress examine, per
@@ -107,60 +148,8 @@ const EXPIRES_AT = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/**
- * Most bytes one record can take: keys and values are stored as their JSON
- * string literals in UTF-8, at most 6 bytes per code point (`\u001f`) plus
- * the quotes.
- */
-export function maxRecordBytes(maxKeySize: number, maxValueSize: number) {
-  return RECORD_HEADER_BYTES + 6 * (maxKeySize + maxValueSize) + 4;
-}
-
-/** Default segment size: 256 KiB, or larger so that 8 records always fit. */
-export function segmentBytesFor(maxRecord: number): number {
-  let size = MIN_SEGMENT_BYTES;
-  while (size < 8 * maxRecord) size *= 2;
-  return size;
-}
-
-/**
- * Smallest `maxBytes` an `ArenaCache` with these key and value limits and the
- * default segment size accepts: 5 segments, as the index takes at most 1/16
- * of `maxBytes` and 4 segments must remain.
- */
-export function minimumArenaBytes(
-  maxKeySize: number,
-  maxValueSize: number,
-): number {
-  return 5 * segmentBytesFor(maxRecordBytes(maxKeySize, maxValueSize));
-}
-
-function bucketCountFor(maxBytes: number): number {
-  return nextPowerOfTwo(Math.max(1024, maxBytes / BYTES_PER_BUCKET));
-}
-
-function nextPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 function recordSize(keyLength: number, valueLength: number): number {
   return (RECORD_HEADER_BYTES + keyLength + valueLength + 7) & ~7;
-}
-
-/**
- * Copies `length` bytes of `from` at `start` into `to` at `at`: a native copy
- * through a view, five times faster than a loop for a 300-byte value.
- */
-function copyBytes(
-  from: Uint8Array,
-  start: number,
-  length: number,
-  to: Uint8Array,
-  at: number,
-): void {
-  to.set(from.subarray(start, start + length), at);
 }
 
 function equalBytes(
@@ -176,125 +165,100 @@ function equalBytes(
   return true;
 }
 
-interface Segment {
-  bytes: Uint8Array;
-  words: Uint32Array;
-  doubles: Float64Array;
-}
-
 /**
- * A log-structured cache in `ArrayBuffer` segments; see the module docs. Has
+ * A log-structured cache in segments of one buffer; see the module docs. Has
  * the same semantics as `MapCache`: per-entry TTL, lazy expiry, batched sweep
  * and eviction of the oldest writes first.
  */
 export class ArenaCache implements Cache {
   readonly #clock: Clock;
-  readonly #counters: CacheCounters;
+  readonly #layout: ArenaLayout;
+  /** The lock every method takes, when the store is shared. */
+  readonly #lock: SharedLock | undefined;
   readonly #defaultTtlMs: number;
   readonly #limits: EntryLimits;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
-  /** Bytes of segment buffers allocated so far. */
-  #allocatedBytes = 0;
-  /** The buffer new segments are carved from, and the next free offset. */
-  #chunk: ArrayBuffer | null = null;
-  #chunkOffset = 0;
-  readonly #segmentShift: number;
-  readonly #wordMask: number;
   readonly #maxRecordBytes: number;
   readonly #maxSegments: number;
-  /** Bucket heads; only the first `#bucketsInUse` are in use (and touched). */
+  /** Scalar state (`C_*` slots) and byte counts and counters (`F_*`). */
+  readonly #state: Int32Array;
+  readonly #numbers: Float64Array;
+  /** Bucket heads; only the first `C_LEVEL_BUCKETS + C_SPLIT` are in use. */
   readonly #buckets: Uint32Array;
-  /** Buckets in use at the current level: `INITIAL_BUCKETS << level`. */
-  #levelBuckets = INITIAL_BUCKETS;
-  /** Linear hashing's split pointer: buckets below it were split this level. */
-  #split = 0;
-  readonly #segments: Segment[] = [];
+  /** Every segment, as bytes, 32-bit words and doubles. */
+  readonly #bytes: Uint8Array;
+  readonly #words: Uint32Array;
+  readonly #doubles: Float64Array;
+  /** Per segment: bytes used, bytes live, generation, being rewritten. */
   readonly #used: Int32Array;
   readonly #live: Int32Array;
-  readonly #generation: Uint32Array;
-  /** Segment numbers in use, oldest first; the last is the head. */
-  #order: number[] = [];
-  #free: number[] = [];
-  #head = -1;
+  readonly #generation: Int32Array;
+  readonly #rewriting: Int32Array;
+  /** Segments in use, oldest first (the last is the head), and free ones. */
+  readonly #order: Int32Array;
+  readonly #free: Int32Array;
+  /** Segments of the reclaim job in progress, oldest first. */
+  readonly #job: Int32Array;
   /** Free segments a full store keeps ahead of need. */
   readonly #reserve: number;
-  /** Segments of the reclaim job in progress, oldest first ([] when none). */
-  #job: number[] = [];
-  /** Whether the job evicts its one segment (else it compacts its run). */
-  #jobEvicts = false;
-  /** Position of the job's first segment in `#order`. */
-  #jobStart = 0;
-  /** The job's next record to examine: a segment of `#job`, and an offset. */
-  #jobSource = 0;
-  #jobOffset = 0;
-  /** Where a compaction copies the next record it keeps. */
-  #jobTarget = 0;
-  #jobTargetOffset = 0;
-  /** 1 for segments a compaction is rewriting; a sweep skips them. */
-  readonly #rewriting: Uint8Array;
   #scratch = new Uint8Array(1024);
   #foundPrevious = NIL;
-  #sweepSegment = -1;
-  #sweepGeneration = 0;
-  #sweepOffset = 0;
-  /** Bytes of records written so far, and when to look for early compaction. */
-  #writtenBytes = 0;
-  #earlyCompactionAt = 0;
-  #entries = 0;
-  #liveBytes = 0;
 
-  /** Creates an empty cache; allocates only its index until entries arrive. */
-  constructor(options: ArenaCacheOptions) {
+  /**
+   * Opens a store: a new private one from `options`, or the one in `layout`
+   * (see {@linkcode createArenaLayout}), which may be shared with other
+   * isolates; its sizes and limits then come from the layout. The first to
+   * open a layout initialises it.
+   */
+  constructor(options: ArenaCacheOptions, layout?: ArenaLayout) {
     this.#clock = options.clock ?? systemClock;
-    this.#counters = new CacheCounters(this.#clock);
-    this.#defaultTtlMs = options.defaultTtlSeconds * 1000;
+    layout ??= createArenaLayout(options, false);
+    this.#layout = layout;
+    this.#defaultTtlMs = layout.defaultTtlSeconds * 1000;
     this.#limits = {
-      maxKeySize: options.maxKeySize,
-      maxValueSize: options.maxValueSize,
+      maxKeySize: layout.maxKeySize,
+      maxValueSize: layout.maxValueSize,
     };
-    this.#maxBytes = options.maxBytes;
-    this.#maxRecordBytes = maxRecordBytes(
-      options.maxKeySize,
-      options.maxValueSize,
-    );
-    const segmentBytes = options.segmentBytes ??
-      segmentBytesFor(this.#maxRecordBytes);
-    if (
-      nextPowerOfTwo(segmentBytes) !== segmentBytes ||
-      segmentBytes < 4 * this.#maxRecordBytes
-    ) {
-      throw new RangeError(
-        `Segment size ${segmentBytes} must be a power of two of at least 4 records (${
-          4 * this.#maxRecordBytes
-        } bytes)`,
-      );
-    }
-    this.#segmentBytes = segmentBytes;
-    const wordsPerSegment = segmentBytes / 8;
-    this.#segmentShift = Math.log2(wordsPerSegment);
-    this.#wordMask = wordsPerSegment - 1;
-    const bucketCount = bucketCountFor(options.maxBytes);
-    this.#buckets = new Uint32Array(bucketCount);
-    this.#maxSegments = Math.min(
-      Math.floor((options.maxBytes - this.#buckets.byteLength) / segmentBytes),
-      Math.floor(0xfffffffe / wordsPerSegment),
-    );
-    if (this.#maxSegments < 4) {
-      throw new RangeError(
-        `A cache of ${options.maxBytes} bytes is too small: it needs at least ${
-          this.#buckets.byteLength + 4 * segmentBytes
-        } bytes for its index and 4 segments of ${segmentBytes} bytes`,
-      );
-    }
-    this.#used = new Int32Array(this.#maxSegments);
-    this.#live = new Int32Array(this.#maxSegments);
-    this.#generation = new Uint32Array(this.#maxSegments);
-    this.#rewriting = new Uint8Array(this.#maxSegments);
+    this.#maxBytes = layout.maxBytes;
+    this.#maxRecordBytes = layout.maxRecordBytes;
+    this.#segmentBytes = layout.segmentBytes;
+    this.#maxSegments = layout.maxSegments;
+    const control = controlViews(layout);
+    this.#state = control.ints;
+    this.#numbers = control.doubles;
+    this.#buckets = new Uint32Array(layout.buckets);
+    this.#bytes = new Uint8Array(layout.segments);
+    this.#words = new Uint32Array(layout.segments);
+    this.#doubles = new Float64Array(layout.segments);
+    const table = tableViews(layout);
+    this.#used = table.used;
+    this.#live = table.live;
+    this.#generation = table.generation;
+    this.#rewriting = table.rewriting;
+    this.#order = table.order;
+    this.#free = table.free;
+    this.#job = table.job;
     this.#reserve = Math.min(
       MAX_RESERVED_SEGMENTS,
       Math.max(1, this.#maxSegments >> 4),
     );
+    this.#lock = layout.shared
+      ? new SharedLock(this.#state, C_LOCK)
+      : undefined;
+    this.#lock?.acquire();
+    if (this.#state[C_LEVEL_BUCKETS] === 0) {
+      this.#state[C_HEAD] = -1;
+      this.#state[C_LEVEL_BUCKETS] = INITIAL_BUCKETS;
+      this.#state[C_SWEEP_SEGMENT] = -1;
+      this.#numbers[F_CREATED_AT] = this.#clock.now();
+    }
+    this.#lock?.release();
+  }
+
+  /** The memory this store lives in, to open it in another isolate. */
+  get layout(): ArenaLayout {
+    return this.#layout;
   }
 
   /** {@inheritDoc Cache.get} */
@@ -305,36 +269,66 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.getJson} */
   getJson(key: string): string | undefined {
-    const address = this.#lookup(key);
-    if (address === NIL) return undefined;
-    const { segment, offset } = this.#locate(address);
-    const words = offset >>> 2;
-    const start = offset + RECORD_HEADER_BYTES +
-      segment.words[words + KEY_LENGTH];
-    return decoder.decode(
-      segment.bytes.subarray(
-        start,
-        start + segment.words[words + VALUE_LENGTH],
-      ),
-    );
+    const lock = this.#lock;
+    if (lock === undefined) {
+      const address = this.#lookup(key);
+      if (address === NIL) return undefined;
+      const p = (address - 1) * 8;
+      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+      return decoder.decode(
+        this.#bytes.subarray(start, start + this.#words[p / 4 + VALUE_LENGTH]),
+      );
+    }
+    let length: number;
+    lock.acquire();
+    try {
+      const address = this.#lookup(key);
+      if (address === NIL) return undefined;
+      const p = (address - 1) * 8;
+      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+      length = this.#words[p / 4 + VALUE_LENGTH];
+      // Copy out under the lock: the record may move once it is released.
+      if (this.#scratch.length < length) {
+        this.#scratch = new Uint8Array(2 * length);
+      }
+      this.#scratch.set(this.#bytes.subarray(start, start + length));
+    } finally {
+      this.#release(lock);
+    }
+    return decoder.decode(this.#scratch.subarray(0, length));
   }
 
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
     checkEntry(key, value, ttlSeconds, this.#limits);
     const valueJson = JSON.stringify(value);
-    const slot = this.#headWithRoom(
-      RECORD_HEADER_BYTES + jsonStringRoom(key.length) + 3 * valueJson.length,
-    );
-    const segment = this.#segments[slot];
-    const offset = this.#used[slot];
-    const keyStart = offset + RECORD_HEADER_BYTES;
-    const keyLength = writeJsonString(key, segment.bytes, keyStart);
-    const valueLength = encoder.encodeInto(
-      valueJson,
-      segment.bytes.subarray(keyStart + keyLength),
-    ).written;
-    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+    const room = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
+      3 * valueJson.length;
+    if (room > this.#segmentBytes) this.#tooLarge(room);
+    this.#lock?.acquire();
+    try {
+      const slot = this.#headWithRoom(room);
+      const end = (slot + 1) * this.#segmentBytes;
+      const keyStart = slot * this.#segmentBytes + this.#used[slot] +
+        RECORD_HEADER_BYTES;
+      const keyLength = writeJsonString(
+        key,
+        this.#bytes.subarray(0, end),
+        keyStart,
+      );
+      const { read, written } = encoder.encodeInto(
+        valueJson,
+        this.#bytes.subarray(keyStart + keyLength, end),
+      );
+      const size = RECORD_HEADER_BYTES + keyLength + written;
+      // Nothing is linked yet, so a refusal here leaves the store unchanged.
+      if (read < valueJson.length || size > this.#maxRecordBytes) {
+        this.#tooLarge(size);
+      }
+      this.#link(slot, keyLength, written, this.#expiry(ttlSeconds));
+    } finally {
+      this.#release(this.#lock);
+    }
   }
 
   /** {@inheritDoc Cache.setJson} */
@@ -343,132 +337,211 @@ export class ArenaCache implements Cache {
     const keyLength = literals.keyEnd - from;
     const valueLength = literals.valueEnd - valueStart;
     const size = RECORD_HEADER_BYTES + keyLength + valueLength;
-    if (size > this.#maxRecordBytes) {
-      throw new RangeError(
-        `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}`,
-      );
-    }
+    if (size > this.#maxRecordBytes) this.#tooLarge(size);
     checkTtl(ttlSeconds);
-    const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
-    const segment = this.#segments[slot];
-    const offset = this.#used[slot];
-    const keyStart = offset + RECORD_HEADER_BYTES;
-    copyBytes(bytes, from, keyLength, segment.bytes, keyStart);
-    copyBytes(
-      bytes,
-      valueStart,
-      valueLength,
-      segment.bytes,
-      keyStart + keyLength,
+    this.#lock?.acquire();
+    try {
+      const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
+      const keyStart = slot * this.#segmentBytes + this.#used[slot] +
+        RECORD_HEADER_BYTES;
+      // A native copy through a view: five times a loop for 300 bytes.
+      this.#bytes.set(bytes.subarray(from, literals.keyEnd), keyStart);
+      this.#bytes.set(
+        bytes.subarray(valueStart, literals.valueEnd),
+        keyStart + keyLength,
+      );
+      this.#link(slot, keyLength, valueLength, this.#expiry(ttlSeconds));
+    } finally {
+      this.#release(this.#lock);
+    }
+  }
+
+  #tooLarge(size: number): never {
+    throw new RangeError(
+      `Cannot store a record of ${size} bytes; the largest is ${this.#maxRecordBytes}`,
     );
-    this.#link(slot, offset, keyLength, valueLength, ttlSeconds);
+  }
+
+  /** {@inheritDoc Cache.delete} */
+  delete(key: string): boolean {
+    this.#lock?.acquire();
+    try {
+      const address = this.#findKey(key);
+      if (address === NIL) return false;
+      const expired = this.#isExpired(address, this.#clock.now());
+      this.#remove(address, this.#foundPrevious);
+      if (expired) {
+        this.#numbers[F_EXPIRED_ON_READ]++;
+        return false;
+      }
+      this.#numbers[F_DELETES]++;
+      return true;
+    } finally {
+      this.#release(this.#lock);
+    }
+  }
+
+  /** {@inheritDoc Cache.sweep} */
+  sweep(maxEntries: number): SweepResult {
+    this.#lock?.acquire();
+    try {
+      return this.#sweep(maxEntries);
+    } finally {
+      this.#release(this.#lock);
+    }
+  }
+
+  /** {@inheritDoc Cache.stats} */
+  stats(): CacheStats {
+    this.#lock?.acquire();
+    try {
+      const state = this.#state;
+      const numbers = this.#numbers;
+      return {
+        entries: state[C_ENTRIES],
+        estimatedBytes: 4 * (state[C_LEVEL_BUCKETS] + state[C_SPLIT]) +
+          numbers[F_ALLOCATED_BYTES],
+        maxBytes: this.#maxBytes,
+        liveBytes: numbers[F_LIVE_BYTES],
+        hits: numbers[F_HITS],
+        misses: numbers[F_MISSES],
+        puts: numbers[F_PUTS],
+        deletes: numbers[F_DELETES],
+        expiredOnRead: numbers[F_EXPIRED_ON_READ],
+        expiredBySweep: numbers[F_EXPIRED_BY_SWEEP],
+        evicted: numbers[F_EVICTED],
+        sweepsRun: numbers[F_SWEEPS_RUN],
+        compactions: numbers[F_COMPACTIONS],
+        uptimeSeconds: Math.floor(
+          (this.#clock.now() - numbers[F_CREATED_AT]) / 1000,
+        ),
+      };
+    } finally {
+      this.#release(this.#lock);
+    }
+  }
+
+  /**
+   * How often operations of every isolate found the lock held, and how often
+   * they then slept rather than spun (both 0 when the store is private).
+   */
+  lockStats(): { contended: number; slept: number } {
+    return {
+      contended: this.#numbers[F_LOCK_CONTENDED] +
+        (this.#lock?.contended ?? 0),
+      slept: this.#numbers[F_LOCK_SLEPT] + (this.#lock?.slept ?? 0),
+    };
+  }
+
+  /** Releases the lock, first publishing this isolate's contention count. */
+  #release(lock: SharedLock | undefined): void {
+    if (lock === undefined) return;
+    if (lock.contended !== 0) {
+      this.#numbers[F_LOCK_CONTENDED] += lock.contended;
+      this.#numbers[F_LOCK_SLEPT] += lock.slept;
+      lock.contended = 0;
+      lock.slept = 0;
+    }
+    lock.release();
   }
 
   /** The head segment if it has `room` bytes free, else a new head. */
   #headWithRoom(room: number): number {
-    const slot = this.#head;
+    const slot = this.#state[C_HEAD];
     return slot < 0 || this.#used[slot] + room > this.#segmentBytes
       ? this.#openSegment()
       : slot;
   }
 
-  /**
-   * Completes a record just written at the end of a segment: links it into
-   * the index in place of the key's previous record, sets its header and
-   * expiry, and advances the reclaim job.
-   */
-  #link(
-    slot: number,
-    offset: number,
-    keyLength: number,
-    valueLength: number,
-    ttlSeconds: number | undefined,
-  ): void {
+  /** The absolute expiry of an entry written now with `ttlSeconds`. */
+  #expiry(ttlSeconds: number | undefined): number {
     const ttlMs = ttlSeconds === undefined
       ? this.#defaultTtlMs
       : ttlSeconds * 1000;
-    const segment = this.#segments[slot];
-    const keyStart = offset + RECORD_HEADER_BYTES;
-    const hash = hashBytes(segment.bytes, keyStart, keyLength);
-    const old = this.#find(hash, segment.bytes, keyStart, keyLength);
+    return ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
+  }
+
+  /**
+   * Completes a record just written at the end of segment `slot`: links it
+   * into the index in place of the key's previous record, sets its header
+   * and expiry, and advances the reclaim job.
+   */
+  #link(
+    slot: number,
+    keyLength: number,
+    valueLength: number,
+    expiresAt: number,
+  ): void {
+    const state = this.#state;
+    const numbers = this.#numbers;
+    const offset = this.#used[slot];
+    const p = slot * this.#segmentBytes + offset;
+    const keyStart = p + RECORD_HEADER_BYTES;
+    const hash = hashBytes(this.#bytes, keyStart, keyLength);
+    const old = this.#find(hash, this.#bytes, keyStart, keyLength);
     if (old !== NIL) this.#remove(old, this.#foundPrevious);
 
     const size = recordSize(keyLength, valueLength);
-    const words = offset >>> 2;
+    const words = p / 4;
     const bucket = this.#bucketOf(hash);
-    segment.words[words + NEXT] = this.#buckets[bucket];
-    segment.words[words + HASH] = hash;
-    segment.words[words + KEY_LENGTH] = keyLength;
-    segment.words[words + VALUE_LENGTH] = valueLength;
-    segment.doubles[(offset >>> 3) + EXPIRES_AT] = ttlMs === 0
-      ? 0
-      : this.#clock.now() + ttlMs;
-    this.#buckets[bucket] = this.#address(slot, offset);
+    this.#words[words + NEXT] = this.#buckets[bucket];
+    this.#words[words + HASH] = hash;
+    this.#words[words + KEY_LENGTH] = keyLength;
+    this.#words[words + VALUE_LENGTH] = valueLength;
+    this.#doubles[p / 8 + EXPIRES_AT] = expiresAt;
+    this.#buckets[bucket] = p / 8 + 1;
     this.#used[slot] = offset + size;
     this.#live[slot] += size;
-    this.#liveBytes += size;
-    this.#entries++;
-    this.#writtenBytes += size;
-    this.#counters.puts++;
-    if (this.#entries > this.#levelBuckets + this.#split) this.#splitBucket();
+    numbers[F_LIVE_BYTES] += size;
+    numbers[F_WRITTEN_BYTES] += size;
+    numbers[F_PUTS]++;
+    const entries = ++state[C_ENTRIES];
+    if (entries > state[C_LEVEL_BUCKETS] + state[C_SPLIT]) this.#splitBucket();
     if (
-      this.#job.length > 0 ||
-      (this.#free.length < this.#reserve && this.#startJobIfDue())
+      state[C_JOB_LENGTH] > 0 ||
+      (state[C_FREE_LENGTH] < this.#reserve && this.#startJobIfDue())
     ) {
       this.#reclaimStep(RECLAIM_PACE * size);
     }
   }
 
-  /** {@inheritDoc Cache.delete} */
-  delete(key: string): boolean {
-    const address = this.#findKey(key);
-    if (address === NIL) return false;
-    const expired = this.#isExpired(address, this.#clock.now());
-    this.#remove(address, this.#foundPrevious);
-    if (expired) {
-      this.#counters.expiredOnRead++;
-      return false;
-    }
-    this.#counters.deletes++;
-    return true;
-  }
-
-  /** {@inheritDoc Cache.sweep} */
-  sweep(maxEntries: number): SweepResult {
+  #sweep(maxEntries: number): SweepResult {
+    const state = this.#state;
     const now = this.#clock.now();
     let removed = 0;
-    if (this.#sweepSegment < 0) {
-      this.#startSweepAt(this.#order[0] ?? -1); // a new pass
+    if (state[C_SWEEP_SEGMENT] < 0) {
+      this.#startSweepAt(this.#oldest()); // a new pass
     } else if (
-      this.#generation[this.#sweepSegment] !== this.#sweepGeneration
+      this.#generation[state[C_SWEEP_SEGMENT]] !== state[C_SWEEP_GENERATION]
     ) {
       // Reclaiming moves the cursor off segments it frees or rewrites, so
       // this is only a safety net: start the pass over.
-      this.#startSweepAt(this.#order[0] ?? -1);
+      this.#startSweepAt(this.#oldest());
     }
     for (let examined = 0; examined < maxEntries; examined++) {
-      let slot = this.#sweepSegment;
+      let slot = state[C_SWEEP_SEGMENT];
       while (
         slot >= 0 &&
-        (this.#sweepOffset >= this.#used[slot] || this.#rewriting[slot] === 1)
+        (state[C_SWEEP_OFFSET] >= this.#used[slot] ||
+          this.#rewriting[slot] === 1)
       ) {
-        const index = this.#order.indexOf(slot);
-        slot = index >= 0 && index + 1 < this.#order.length
+        const index = this.#orderIndexOf(slot);
+        slot = index >= 0 && index + 1 < state[C_ORDER_LENGTH]
           ? this.#order[index + 1]
           : -1;
         this.#startSweepAt(slot);
       }
       if (slot < 0) {
-        this.#counters.sweepsRun++;
-        this.#counters.expiredBySweep += removed;
+        this.#numbers[F_SWEEPS_RUN]++;
+        this.#numbers[F_EXPIRED_BY_SWEEP] += removed;
         return { removed, done: true };
       }
-      const offset = this.#sweepOffset;
-      const words = this.#segments[slot].words;
-      const keyLength = words[(offset >>> 2) + KEY_LENGTH];
-      this.#sweepOffset += recordSize(
+      const offset = state[C_SWEEP_OFFSET];
+      const words = (slot * this.#segmentBytes + offset) / 4;
+      const keyLength = this.#words[words + KEY_LENGTH];
+      state[C_SWEEP_OFFSET] = offset + recordSize(
         keyLength & ~DEAD,
-        words[(offset >>> 2) + VALUE_LENGTH],
+        this.#words[words + VALUE_LENGTH],
       );
       if (keyLength & DEAD) continue;
       const address = this.#address(slot, offset);
@@ -477,39 +550,27 @@ export class ArenaCache implements Cache {
         removed++;
       }
     }
-    this.#counters.expiredBySweep += removed;
+    this.#numbers[F_EXPIRED_BY_SWEEP] += removed;
     return { removed, done: false };
   }
 
-  /** {@inheritDoc Cache.stats} */
-  stats(): CacheStats {
-    return this.#counters.stats({
-      entries: this.#entries,
-      estimatedBytes: 4 * (this.#levelBuckets + this.#split) +
-        this.#allocatedBytes,
-      maxBytes: this.#maxBytes,
-      liveBytes: this.#liveBytes,
-    });
-  }
-
   // --- addresses and records ---------------------------------------------
+  //
+  // A record's address is its byte position in the segments buffer, in 8-byte
+  // words, plus one (0 is NIL): `(address - 1) * 8` is where it starts.
 
-  /** Packs a segment number and byte offset into a non-zero 32-bit address. */
+  /** The address of the record at `offset` of segment `slot`. */
   #address(slot: number, offset: number): number {
-    return slot * (this.#wordMask + 1) + (offset >>> 3) + 1;
+    return (slot * this.#segmentBytes + offset) / 8 + 1;
   }
 
-  #locate(address: number): { segment: Segment; offset: number } {
-    const a = address - 1;
-    return {
-      segment: this.#segments[a >>> this.#segmentShift],
-      offset: (a & this.#wordMask) << 3,
-    };
+  /** The segment holding the record at `address`. */
+  #slotOf(address: number): number {
+    return Math.floor((address - 1) * 8 / this.#segmentBytes);
   }
 
   #isExpired(address: number, now: number): boolean {
-    const { segment, offset } = this.#locate(address);
-    const expiresAt = segment.doubles[(offset >>> 3) + EXPIRES_AT];
+    const expiresAt = this.#doubles[(address - 1) + EXPIRES_AT];
     return expiresAt !== 0 && expiresAt <= now;
   }
 
@@ -530,16 +591,16 @@ export class ArenaCache implements Cache {
   #lookup(key: string): number {
     const address = this.#findKey(key);
     if (address === NIL) {
-      this.#counters.misses++;
+      this.#numbers[F_MISSES]++;
       return NIL;
     }
     if (this.#isExpired(address, this.#clock.now())) {
       this.#remove(address, this.#foundPrevious);
-      this.#counters.expiredOnRead++;
-      this.#counters.misses++;
+      this.#numbers[F_EXPIRED_ON_READ]++;
+      this.#numbers[F_MISSES]++;
       return NIL;
     }
-    this.#counters.hits++;
+    this.#numbers[F_HITS]++;
     return address;
   }
 
@@ -554,19 +615,17 @@ export class ArenaCache implements Cache {
     keyStart: number,
     keyLength: number,
   ): number {
+    const words = this.#words;
     let previous = NIL;
     let address = this.#buckets[this.#bucketOf(hash)];
     while (address !== NIL) {
-      const a = address - 1;
-      const segment = this.#segments[a >>> this.#segmentShift];
-      const offset = (a & this.#wordMask) << 3;
-      const words = offset >>> 2;
+      const w = (address - 1) * 2;
       if (
-        segment.words[words + HASH] === hash &&
-        segment.words[words + KEY_LENGTH] === keyLength &&
+        words[w + HASH] === hash &&
+        words[w + KEY_LENGTH] === keyLength &&
         equalBytes(
-          segment.bytes,
-          offset + RECORD_HEADER_BYTES,
+          this.#bytes,
+          w * 4 + RECORD_HEADER_BYTES,
           key,
           keyStart,
           keyLength,
@@ -576,7 +635,7 @@ export class ArenaCache implements Cache {
         return address;
       }
       previous = address;
-      address = segment.words[words + NEXT];
+      address = words[w + NEXT];
     }
     return NIL;
   }
@@ -591,51 +650,57 @@ export class ArenaCache implements Cache {
 
   /** The bucket of `hash`: its low bits at this level, or one more bit if split. */
   #bucketOf(hash: number): number {
-    const bucket = hash & (this.#levelBuckets - 1);
-    return bucket < this.#split ? hash & (2 * this.#levelBuckets - 1) : bucket;
+    const levelBuckets = this.#state[C_LEVEL_BUCKETS];
+    const bucket = hash & (levelBuckets - 1);
+    return bucket < this.#state[C_SPLIT]
+      ? hash & (2 * levelBuckets - 1)
+      : bucket;
   }
 
   /** Splits the next bucket in order, moving half its chain to a new bucket. */
   #splitBucket(): void {
-    const target = this.#levelBuckets + this.#split;
+    const state = this.#state;
+    const levelBuckets = state[C_LEVEL_BUCKETS];
+    const from = state[C_SPLIT];
+    const target = levelBuckets + from;
     if (target >= this.#buckets.length) return; // at the largest size
-    const from = this.#split;
-    const mask = 2 * this.#levelBuckets - 1;
+    const mask = 2 * levelBuckets - 1;
+    const words = this.#words;
     let address = this.#buckets[from];
     let stay = NIL;
     let move = NIL;
     // Rebuild both chains; order within a chain does not matter.
     while (address !== NIL) {
-      const { segment, offset } = this.#locate(address);
-      const words = offset >>> 2;
-      const next = segment.words[words + NEXT];
-      if ((segment.words[words + HASH] & mask) === from) {
-        segment.words[words + NEXT] = stay;
+      const w = (address - 1) * 2;
+      const next = words[w + NEXT];
+      if ((words[w + HASH] & mask) === from) {
+        words[w + NEXT] = stay;
         stay = address;
       } else {
-        segment.words[words + NEXT] = move;
+        words[w + NEXT] = move;
         move = address;
       }
       address = next;
     }
     this.#buckets[from] = stay;
     this.#buckets[target] = move;
-    if (++this.#split === this.#levelBuckets) {
-      this.#levelBuckets *= 2;
-      this.#split = 0;
+    if (from + 1 === levelBuckets) {
+      state[C_LEVEL_BUCKETS] = 2 * levelBuckets;
+      state[C_SPLIT] = 0;
+    } else {
+      state[C_SPLIT] = from + 1;
     }
   }
 
   /** Returns the address that links to `address` in its chain (NIL: bucket). */
   #findPrevious(address: number): number {
-    const { segment, offset } = this.#locate(address);
-    const hash = segment.words[(offset >>> 2) + HASH];
+    const words = this.#words;
+    const hash = words[(address - 1) * 2 + HASH];
     let previous = NIL;
     let current = this.#buckets[this.#bucketOf(hash)];
     while (current !== address) {
       previous = current;
-      const located = this.#locate(current);
-      current = located.segment.words[(located.offset >>> 2) + NEXT];
+      current = words[(current - 1) * 2 + NEXT];
     }
     return previous;
   }
@@ -643,68 +708,74 @@ export class ArenaCache implements Cache {
   /** Points whatever links to `from` (its predecessor or bucket) at `to`. */
   #relink(previous: number, hash: number, to: number): void {
     if (previous === NIL) this.#buckets[this.#bucketOf(hash)] = to;
-    else {
-      const { segment, offset } = this.#locate(previous);
-      segment.words[(offset >>> 2) + NEXT] = to;
-    }
+    else this.#words[(previous - 1) * 2 + NEXT] = to;
   }
 
   /** Unlinks a live record from the index and marks it dead. */
   #remove(address: number, previous: number): void {
-    const { segment, offset } = this.#locate(address);
-    const words = offset >>> 2;
-    const keyLength = segment.words[words + KEY_LENGTH];
-    this.#relink(
-      previous,
-      segment.words[words + HASH],
-      segment.words[words + NEXT],
-    );
-    segment.words[words + KEY_LENGTH] = keyLength | DEAD;
-    const size = recordSize(keyLength, segment.words[words + VALUE_LENGTH]);
-    this.#live[(address - 1) >>> this.#segmentShift] -= size;
-    this.#liveBytes -= size;
-    this.#entries--;
+    const words = this.#words;
+    const w = (address - 1) * 2;
+    const keyLength = words[w + KEY_LENGTH];
+    this.#relink(previous, words[w + HASH], words[w + NEXT]);
+    words[w + KEY_LENGTH] = keyLength | DEAD;
+    const size = recordSize(keyLength, words[w + VALUE_LENGTH]);
+    this.#live[this.#slotOf(address)] -= size;
+    this.#numbers[F_LIVE_BYTES] -= size;
+    this.#state[C_ENTRIES]--;
   }
 
   // --- segments -------------------------------------------------------------
 
+  /** The oldest segment in use, or -1. */
+  #oldest(): number {
+    return this.#state[C_ORDER_LENGTH] > 0 ? this.#order[0] : -1;
+  }
+
+  /** Where `slot` is in the age order, or -1. */
+  #orderIndexOf(slot: number): number {
+    const length = this.#state[C_ORDER_LENGTH];
+    for (let i = 0; i < length; i++) if (this.#order[i] === slot) return i;
+    return -1;
+  }
+
+  /** Removes `count` segments from the age order at position `start`. */
+  #orderRemove(start: number, count: number): void {
+    const length = this.#state[C_ORDER_LENGTH];
+    this.#order.copyWithin(start, start + count, length);
+    this.#state[C_ORDER_LENGTH] = length - count;
+  }
+
   /** Makes a fresh segment the head, reclaiming space first if at the limit. */
   #openSegment(): number {
+    const state = this.#state;
     let slot: number;
-    if (this.#free.length > 0) slot = this.#free.pop()!;
-    else if (this.#segments.length < this.#maxSegments) {
-      slot = this.#segments.length;
-      this.#segments.push(this.#newSegment());
-    } else {
+    if (state[C_FREE_LENGTH] > 0) slot = this.#free[--state[C_FREE_LENGTH]];
+    else if (state[C_SEGMENTS] < this.#maxSegments) slot = this.#newSegment();
+    else {
       // Only when writes outran the paced reclaim: finish it now.
-      while (this.#free.length === 0) this.#reclaimStep(Infinity);
-      slot = this.#free.pop()!;
+      while (state[C_FREE_LENGTH] === 0) this.#reclaimStep(Infinity);
+      slot = this.#free[--state[C_FREE_LENGTH]];
     }
     this.#used[slot] = 0;
     this.#live[slot] = 0;
     this.#generation[slot]++;
-    this.#order.push(slot);
-    this.#head = slot;
+    this.#order[state[C_ORDER_LENGTH]++] = slot;
+    state[C_HEAD] = slot;
     return slot;
   }
 
-  /** Carves a new segment out of the current chunk, allocating one if needed. */
-  #newSegment(): Segment {
-    const size = this.#segmentBytes;
-    if (this.#chunk === null || this.#chunkOffset === this.#chunk.byteLength) {
-      const segmentsLeft = this.#maxSegments - this.#segments.length;
-      const perChunk = Math.max(1, Math.floor(SEGMENT_CHUNK_BYTES / size));
-      this.#chunk = new ArrayBuffer(Math.min(perChunk, segmentsLeft) * size);
-      this.#chunkOffset = 0;
-      this.#allocatedBytes += this.#chunk.byteLength;
+  /** Hands out a segment never used, counting memory in chunk steps. */
+  #newSegment(): number {
+    const slot = this.#state[C_SEGMENTS]++;
+    const perChunk = Math.max(
+      1,
+      Math.floor(SEGMENT_CHUNK_BYTES / this.#segmentBytes),
+    );
+    if (slot % perChunk === 0) {
+      this.#numbers[F_ALLOCATED_BYTES] +=
+        Math.min(perChunk, this.#maxSegments - slot) * this.#segmentBytes;
     }
-    const offset = this.#chunkOffset;
-    this.#chunkOffset += size;
-    return {
-      bytes: new Uint8Array(this.#chunk, offset, size),
-      words: new Uint32Array(this.#chunk, offset, size / 4),
-      doubles: new Float64Array(this.#chunk, offset, size / 8),
-    };
+    return slot;
   }
 
   // --- reclaiming space ------------------------------------------------------
@@ -722,24 +793,26 @@ export class ArenaCache implements Cache {
    * when the segments are mostly dead and a compaction would be cheap.
    */
   #startJobIfDue(): boolean {
-    const segments = this.#segments.length;
+    const segments = this.#state[C_SEGMENTS];
+    const numbers = this.#numbers;
     if (segments === this.#maxSegments) return this.#startJob(true);
     if (
       segments < EARLY_COMPACTION_MIN_SEGMENTS ||
-      this.#liveBytes >=
+      numbers[F_LIVE_BYTES] >=
         EARLY_COMPACTION_LIVE_SHARE * segments * this.#segmentBytes ||
-      this.#writtenBytes < this.#earlyCompactionAt
+      numbers[F_WRITTEN_BYTES] < numbers[F_EARLY_COMPACTION_AT]
     ) return false;
     if (this.#startJob(false)) return true;
     // Nothing cheap to compact: grow, and look again a segment later.
-    this.#earlyCompactionAt = this.#writtenBytes + this.#segmentBytes;
+    numbers[F_EARLY_COMPACTION_AT] = numbers[F_WRITTEN_BYTES] +
+      this.#segmentBytes;
     return false;
   }
 
   /** Advances the reclaim job by `budget` bytes of records, starting one if none. */
   #reclaimStep(budget: number): void {
-    if (this.#job.length === 0) this.#startJob(true);
-    const done = this.#jobEvicts
+    if (this.#state[C_JOB_LENGTH] === 0) this.#startJob(true);
+    const done = this.#state[C_JOB_EVICTS] === 1
       ? this.#evictRecords(budget)
       : this.#compactRecords(budget);
     if (done) this.#finishJob();
@@ -752,8 +825,9 @@ export class ArenaCache implements Cache {
    * if `mayEvict`. Returns whether a job was started.
    */
   #startJob(mayEvict: boolean): boolean {
+    const state = this.#state;
     const order = this.#order;
-    const candidates = order.length - 1; // never the head
+    const candidates = state[C_ORDER_LENGTH] - 1; // never the head
     const usable = this.#segmentBytes - this.#maxRecordBytes;
     let bestStart = -1;
     let bestLength = 0;
@@ -777,18 +851,19 @@ export class ArenaCache implements Cache {
       }
     }
     if (bestStart < 0 && !mayEvict) return false;
-    this.#jobEvicts = bestStart < 0;
-    this.#jobStart = this.#jobEvicts ? 0 : bestStart;
-    this.#job = order.slice(
-      this.#jobStart,
-      this.#jobStart + (this.#jobEvicts ? 1 : bestLength),
-    );
-    this.#jobSource = 0;
-    this.#jobOffset = 0;
-    this.#jobTarget = 0;
-    this.#jobTargetOffset = 0;
-    if (!this.#jobEvicts) {
-      for (const slot of this.#job) this.#rewriting[slot] = 1;
+    const evicts = bestStart < 0;
+    const start = evicts ? 0 : bestStart;
+    const length = evicts ? 1 : bestLength;
+    state[C_JOB_EVICTS] = evicts ? 1 : 0;
+    state[C_JOB_START] = start;
+    state[C_JOB_LENGTH] = length;
+    this.#job.set(order.subarray(start, start + length));
+    state[C_JOB_SOURCE] = 0;
+    state[C_JOB_OFFSET] = 0;
+    state[C_JOB_TARGET] = 0;
+    state[C_JOB_TARGET_OFFSET] = 0;
+    if (!evicts) {
+      for (let i = 0; i < length; i++) this.#rewriting[this.#job[i]] = 1;
     }
     return true;
   }
@@ -796,26 +871,25 @@ export class ArenaCache implements Cache {
   /** Unlinks the live records of the oldest segment; true when all are gone. */
   #evictRecords(budget: number): boolean {
     const slot = this.#job[0];
-    const words = this.#segments[slot].words;
+    const base = slot * this.#segmentBytes;
+    const words = this.#words;
     const end = this.#used[slot];
     const now = this.#clock.now();
-    let offset = this.#jobOffset;
+    let offset = this.#state[C_JOB_OFFSET];
     while (offset < end && budget > 0) {
-      const keyLength = words[(offset >>> 2) + KEY_LENGTH];
-      const size = recordSize(
-        keyLength & ~DEAD,
-        words[(offset >>> 2) + VALUE_LENGTH],
-      );
+      const w = (base + offset) / 4;
+      const keyLength = words[w + KEY_LENGTH];
+      const size = recordSize(keyLength & ~DEAD, words[w + VALUE_LENGTH]);
       if (!(keyLength & DEAD)) {
         const address = this.#address(slot, offset);
-        if (this.#isExpired(address, now)) this.#counters.expiredBySweep++;
-        else this.#counters.evicted++;
+        if (this.#isExpired(address, now)) this.#numbers[F_EXPIRED_BY_SWEEP]++;
+        else this.#numbers[F_EVICTED]++;
         this.#remove(address, this.#findPrevious(address));
       }
       offset += size;
       budget -= size;
     }
-    this.#jobOffset = offset;
+    this.#state[C_JOB_OFFSET] = offset;
     return offset >= end;
   }
 
@@ -826,95 +900,96 @@ export class ArenaCache implements Cache {
    * were already moved or dead.
    */
   #compactRecords(budget: number): boolean {
+    const state = this.#state;
     const job = this.#job;
+    const jobLength = state[C_JOB_LENGTH];
+    const segmentBytes = this.#segmentBytes;
+    const bytes = this.#bytes;
+    const words = this.#words;
     const now = this.#clock.now();
-    while (budget > 0 && this.#jobSource < job.length) {
-      const slot = job[this.#jobSource];
-      const offset = this.#jobOffset;
+    while (budget > 0 && state[C_JOB_SOURCE] < jobLength) {
+      const slot = job[state[C_JOB_SOURCE]];
+      const offset = state[C_JOB_OFFSET];
       if (offset >= this.#used[slot]) {
-        this.#jobSource++;
-        this.#jobOffset = 0;
+        state[C_JOB_SOURCE]++;
+        state[C_JOB_OFFSET] = 0;
         continue;
       }
-      const segment = this.#segments[slot];
-      const words = offset >>> 2;
-      const keyLength = segment.words[words + KEY_LENGTH];
-      const size = recordSize(
-        keyLength & ~DEAD,
-        segment.words[words + VALUE_LENGTH],
-      );
-      this.#jobOffset = offset + size;
+      const p = slot * segmentBytes + offset;
+      const keyLength = words[p / 4 + KEY_LENGTH];
+      const size = recordSize(keyLength & ~DEAD, words[p / 4 + VALUE_LENGTH]);
+      state[C_JOB_OFFSET] = offset + size;
       budget -= size;
       if (keyLength & DEAD) continue;
-      const address = this.#address(slot, offset);
+      const address = p / 8 + 1;
       const previous = this.#findPrevious(address);
       if (this.#isExpired(address, now)) {
         this.#remove(address, previous);
-        this.#counters.expiredBySweep++;
+        this.#numbers[F_EXPIRED_BY_SWEEP]++;
         continue;
       }
       // Read before copying: the copy may overlap this header.
-      const hash = segment.words[words + HASH];
-      if (this.#jobTargetOffset + size > this.#segmentBytes) {
-        this.#used[job[this.#jobTarget]] = this.#jobTargetOffset;
-        this.#jobTarget++;
-        this.#jobTargetOffset = 0;
+      const hash = words[p / 4 + HASH];
+      if (state[C_JOB_TARGET_OFFSET] + size > segmentBytes) {
+        this.#used[job[state[C_JOB_TARGET]]] = state[C_JOB_TARGET_OFFSET];
+        state[C_JOB_TARGET]++;
+        state[C_JOB_TARGET_OFFSET] = 0;
       }
-      const to = job[this.#jobTarget];
-      const toOffset = this.#jobTargetOffset;
-      if (to === slot) {
-        segment.bytes.copyWithin(toOffset, offset, offset + size);
-      } else {
-        this.#segments[to].bytes.set(
-          segment.bytes.subarray(offset, offset + size),
-          toOffset,
-        );
-      }
-      this.#relink(previous, hash, this.#address(to, toOffset));
+      const to = job[state[C_JOB_TARGET]];
+      const toOffset = state[C_JOB_TARGET_OFFSET];
+      const q = to * segmentBytes + toOffset;
+      // copyWithin handles the overlap when the target is this segment.
+      bytes.copyWithin(q, p, p + size);
+      this.#relink(previous, hash, q / 8 + 1);
       this.#live[slot] -= size;
       this.#live[to] += size;
-      this.#jobTargetOffset = toOffset + size;
+      state[C_JOB_TARGET_OFFSET] = toOffset + size;
     }
-    return this.#jobSource >= job.length;
+    return state[C_JOB_SOURCE] >= jobLength;
   }
 
   /** Frees what the finished job emptied and puts the sweep back on track. */
   #finishJob(): void {
+    const state = this.#state;
     const job = this.#job;
-    this.#job = [];
-    if (this.#jobEvicts) {
-      const slot = this.#order.shift()!;
+    const jobLength = state[C_JOB_LENGTH];
+    state[C_JOB_LENGTH] = 0;
+    if (state[C_JOB_EVICTS] === 1) {
+      const slot = this.#order[0];
+      this.#orderRemove(0, 1);
       // A sweep pass on this segment continues on the next oldest.
-      if (this.#sweepSegment === slot) this.#startSweepAt(this.#order[0]);
+      if (state[C_SWEEP_SEGMENT] === slot) this.#startSweepAt(this.#oldest());
       this.#releaseSegment(slot);
       return;
     }
-    const target = this.#jobTarget;
-    this.#used[job[target]] = this.#jobTargetOffset;
-    const kept = this.#jobTargetOffset === 0 ? target : target + 1;
-    for (const slot of job) {
+    const target = state[C_JOB_TARGET];
+    this.#used[job[target]] = state[C_JOB_TARGET_OFFSET];
+    const kept = state[C_JOB_TARGET_OFFSET] === 0 ? target : target + 1;
+    let sweepInJob = false;
+    for (let i = 0; i < jobLength; i++) {
+      const slot = job[i];
       this.#generation[slot]++;
       this.#rewriting[slot] = 0;
+      if (slot === state[C_SWEEP_SEGMENT]) sweepInJob = true;
     }
-    this.#order.splice(this.#jobStart + kept, job.length - kept);
-    for (const slot of job.slice(kept)) this.#releaseSegment(slot);
+    const start = state[C_JOB_START];
+    this.#orderRemove(start + kept, jobLength - kept);
+    for (let i = kept; i < jobLength; i++) this.#releaseSegment(job[i]);
     // A sweep pass inside the run goes over its rewritten records again.
-    if (job.includes(this.#sweepSegment)) {
-      this.#startSweepAt(this.#order[this.#jobStart]);
-    }
-    this.#counters.compactions++;
+    if (sweepInJob) this.#startSweepAt(this.#order[start]);
+    this.#numbers[F_COMPACTIONS]++;
   }
 
   #releaseSegment(slot: number): void {
     this.#used[slot] = 0;
     this.#live[slot] = 0;
     this.#generation[slot]++;
-    this.#free.push(slot);
+    this.#free[this.#state[C_FREE_LENGTH]++] = slot;
   }
 
   #startSweepAt(slot: number): void {
-    this.#sweepSegment = slot;
-    this.#sweepGeneration = slot >= 0 ? this.#generation[slot] : 0;
-    this.#sweepOffset = 0;
+    this.#state[C_SWEEP_SEGMENT] = slot;
+    this.#state[C_SWEEP_GENERATION] = slot >= 0 ? this.#generation[slot] : 0;
+    this.#state[C_SWEEP_OFFSET] = 0;
   }
 }

@@ -52,6 +52,9 @@ interface StoreLimits {
 }
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Most serving isolates `WORKERS` accepts. */
+export const MAX_WORKERS = 64;
+
 /**
  * Every setting of the service, in the order they are read (a setting may
  * depend on those before it) and documented.
@@ -197,6 +200,33 @@ export const SETTINGS = {
     parse: onOff,
     doc:
       "`on`: Prometheus metrics at `GET /metrics` and request counting; `off`: neither",
+  },
+  workers: {
+    variable: "WORKERS",
+    fallback: "auto" as number | "auto",
+    parse(raw, variable, earlier: StoreLimits): number | "auto" {
+      const text = raw.trim().toLowerCase();
+      if (text === "auto") return "auto";
+      const workers = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(workers >= 1 && workers <= MAX_WORKERS)) {
+        throw invalid(
+          variable,
+          raw,
+          `auto or a whole number from 1 to ${MAX_WORKERS}`,
+        );
+      }
+      if (workers > 1 && earlier.cacheStore !== "arena") {
+        throw new ConfigError(
+          variable,
+          `Invalid WORKERS ${
+            JSON.stringify(raw)
+          } with CACHE_STORE=${earlier.cacheStore}: only the arena store can be shared; set WORKERS=1 or CACHE_STORE=arena.`,
+        );
+      }
+      return workers;
+    },
+    doc:
+      "serving isolates sharing one store: `auto` (the CPUs this process may use) or 1–64; see docs/multicore.md",
   },
 } satisfies Record<string, ConfigSetting<unknown, never>>;
 

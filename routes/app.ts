@@ -59,6 +59,8 @@ export interface AppOptions extends InputLimits {
   runtimeGauges?: () => RuntimeGauges;
   /** Where request and error logs go; requests are logged at debug level. */
   logger?: Logger;
+  /** More fields for `/stats`, about the process (e.g. its serving isolates). */
+  processStats?: () => Record<string, unknown>;
 }
 
 /**
@@ -247,7 +249,11 @@ export function createApp(options: AppOptions): Hono {
       path: "/stats",
       label: "stats",
       handler: function statsRoute() {
-        return jsonResponse(JSON.stringify({ status: "OK", ...cache.stats() }));
+        return jsonResponse(JSON.stringify({
+          status: "OK",
+          ...cache.stats(),
+          ...options.processStats?.(),
+        }));
       },
     },
     {

@@ -55,11 +55,35 @@ export interface RuntimeGauges {
   idleClosedConnections: number;
 }
 
-class RouteSeries {
-  readonly statuses = new Map<number, number>();
-  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
-  sum = 0;
-  count = 0;
+/** Statuses counted per route: 100 to 599, one slot each. */
+const FIRST_STATUS = 100;
+const STATUS_SLOTS = 500;
+const BUCKET_SLOTS = LATENCY_BUCKETS.length + 1;
+/** Per route: status counts, latency buckets, latency sum and count. */
+const ROUTE_SLOTS = STATUS_SLOTS + BUCKET_SLOTS + 2;
+// After the routes: sweep count, sweep seconds, last sweep seconds, then the
+// gauges an isolate publishes (`RuntimeGauges` but resident memory).
+const SWEEP_SLOTS = 3;
+const GAUGE_SLOTS = 4;
+
+/** Float64 slots one isolate's metrics take for `routes` route labels. */
+export function metricsRegionSlots(routes: number): number {
+  return routes * ROUTE_SLOTS + SWEEP_SLOTS + GAUGE_SLOTS;
+}
+
+/**
+ * Where metrics are kept when several isolates serve one process: a
+ * `SharedArrayBuffer` of `regions` equal regions (see
+ * {@linkcode metricsRegionSlots}), each written by one isolate only and read
+ * by all, so that any of them renders the whole process.
+ */
+export interface SharedMetricsMemory {
+  /** Buffer of `regions * metricsRegionSlots(routes) * 8` bytes. */
+  buffer: SharedArrayBuffer;
+  /** The region this isolate writes. */
+  region: number;
+  /** Regions in the buffer. */
+  regions: number;
 }
 
 function escapeLabel(value: string): string {
@@ -142,15 +166,28 @@ export class RequestRecorder {
 /** Request, sweep and cache metrics, rendered for Prometheus. */
 export class Metrics {
   readonly #routes: string[];
-  readonly #series: RouteSeries[];
-  #sweeps = 0;
-  #sweepSeconds = 0;
-  #lastSweepSeconds = 0;
+  /** Every region's slots; this isolate writes `#own`. */
+  readonly #all: Float64Array;
+  readonly #own: Float64Array;
+  readonly #regionSlots: number;
+  readonly #regions: number;
 
-  /** Creates metrics for requests labelled with one of `routes`. */
-  constructor(routes: readonly string[]) {
+  /**
+   * Creates metrics for requests labelled with one of `routes`, private to
+   * this isolate or in `shared` memory.
+   */
+  constructor(routes: readonly string[], shared?: SharedMetricsMemory) {
     this.#routes = [...routes];
-    this.#series = routes.map(() => new RouteSeries());
+    this.#regionSlots = metricsRegionSlots(routes.length);
+    this.#regions = shared?.regions ?? 1;
+    this.#all = shared === undefined
+      ? new Float64Array(this.#regionSlots)
+      : new Float64Array(shared.buffer);
+    const region = shared?.region ?? 0;
+    this.#own = this.#all.subarray(
+      region * this.#regionSlots,
+      (region + 1) * this.#regionSlots,
+    );
   }
 
   /** Index of `route` for {@linkcode Metrics.countRequest}; throws if unknown. */
@@ -162,31 +199,67 @@ export class Metrics {
 
   /** Counts one request to route number `route` with its status. */
   countRequest(route: number, status: number): void {
-    const statuses = this.#series[route].statuses;
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    const slot = status - FIRST_STATUS;
+    if (slot >= 0 && slot < STATUS_SLOTS) {
+      this.#own[route * ROUTE_SLOTS + slot]++;
+    }
   }
 
   /** Adds one latency observation for route number `route`. */
   observeLatency(route: number, seconds: number): void {
-    const series = this.#series[route];
     let bucket = 0;
     while (
       bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]
     ) bucket++;
-    series.buckets[bucket]++;
-    series.sum += seconds;
-    series.count++;
+    const at = route * ROUTE_SLOTS + STATUS_SLOTS;
+    this.#own[at + bucket]++;
+    this.#own[at + BUCKET_SLOTS] += seconds;
+    this.#own[at + BUCKET_SLOTS + 1]++;
   }
 
   /** Records one completed sweep pass. */
   observeSweep(pass: SweepObservation): void {
-    this.#sweeps++;
-    this.#sweepSeconds += pass.durationMs / 1000;
-    this.#lastSweepSeconds = pass.durationMs / 1000;
+    const at = this.#routes.length * ROUTE_SLOTS;
+    this.#own[at]++;
+    this.#own[at + 1] += pass.durationMs / 1000;
+    this.#own[at + 2] = pass.durationMs / 1000;
+  }
+
+  /**
+   * Publishes this isolate's runtime gauges for the others to render
+   * (resident memory is the process's, so it is not summed).
+   */
+  publishGauges(runtime: RuntimeGauges): void {
+    const at = this.#routes.length * ROUTE_SLOTS + SWEEP_SLOTS;
+    this.#own[at] = runtime.eventLoopLagMaxMs;
+    this.#own[at + 1] = runtime.heapUsedBytes;
+    this.#own[at + 2] = runtime.openConnections;
+    this.#own[at + 3] = runtime.idleClosedConnections;
+  }
+
+  /** Slot `slot` of a region summed over every region. */
+  #sum(slot: number): number {
+    let total = 0;
+    for (let r = 0; r < this.#regions; r++) {
+      total += this.#all[r * this.#regionSlots + slot];
+    }
+    return total;
+  }
+
+  /** Slot `slot` of a region, the largest over every region. */
+  #max(slot: number): number {
+    let most = 0;
+    for (let r = 0; r < this.#regions; r++) {
+      most = Math.max(most, this.#all[r * this.#regionSlots + slot]);
+    }
+    return most;
   }
 
   /** Renders every metric in the Prometheus text format (version 0.0.4). */
   render(cache: CacheStats, runtime: RuntimeGauges): string {
+    this.publishGauges(runtime);
+    const sweeps = this.#routes.length * ROUTE_SLOTS;
+    const gauges = sweeps + SWEEP_SLOTS;
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -199,9 +272,13 @@ export class Metrics {
     );
     this.#routes.forEach((route, i) => {
       const label = escapeLabel(route);
-      for (const [status, count] of this.#series[i].statuses) {
+      for (let slot = 0; slot < STATUS_SLOTS; slot++) {
+        const count = this.#sum(i * ROUTE_SLOTS + slot);
+        if (count === 0) continue;
         lines.push(
-          `kvcache_http_requests_total{route="${label}",status="${status}"} ${count}`,
+          `kvcache_http_requests_total{route="${label}",status="${
+            FIRST_STATUS + slot
+          }"} ${count}`,
         );
       }
     });
@@ -212,20 +289,23 @@ export class Metrics {
       `Time in the handler, by route; every ${LATENCY_SAMPLE_EVERY}th request is timed.`,
     );
     this.#routes.forEach((route, i) => {
-      const series = this.#series[i];
-      if (series.count === 0) return;
+      const at = i * ROUTE_SLOTS + STATUS_SLOTS;
+      const count = this.#sum(at + BUCKET_SLOTS + 1);
+      if (count === 0) return;
       const label = escapeLabel(route);
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((le, b) => {
-        cumulative += series.buckets[b];
+        cumulative += this.#sum(at + b);
         lines.push(
           `kvcache_http_request_duration_seconds_bucket{route="${label}",le="${le}"} ${cumulative}`,
         );
       });
       lines.push(
-        `kvcache_http_request_duration_seconds_bucket{route="${label}",le="+Inf"} ${series.count}`,
-        `kvcache_http_request_duration_seconds_sum{route="${label}"} ${series.sum}`,
-        `kvcache_http_request_duration_seconds_count{route="${label}"} ${series.count}`,
+        `kvcache_http_request_duration_seconds_bucket{route="${label}",le="+Inf"} ${count}`,
+        `kvcache_http_request_duration_seconds_sum{route="${label}"} ${
+          this.#sum(at + BUCKET_SLOTS)
+        }`,
+        `kvcache_http_request_duration_seconds_count{route="${label}"} ${count}`,
       );
     });
 
@@ -274,18 +354,18 @@ export class Metrics {
       "Wall time of completed sweep passes.",
     );
     lines.push(
-      `kvcache_sweep_duration_seconds_sum ${this.#sweepSeconds}`,
-      `kvcache_sweep_duration_seconds_count ${this.#sweeps}`,
+      `kvcache_sweep_duration_seconds_sum ${this.#sum(sweeps + 1)}`,
+      `kvcache_sweep_duration_seconds_count ${this.#sum(sweeps)}`,
     );
     gauge(
       "kvcache_sweep_last_duration_seconds",
       "Wall time of the last sweep pass.",
-      this.#lastSweepSeconds,
+      this.#max(sweeps + 2),
     );
     gauge(
       "kvcache_event_loop_lag_max_seconds",
       "Longest event-loop delay since the previous scrape.",
-      runtime.eventLoopLagMaxMs / 1000,
+      this.#max(gauges) / 1000,
     );
     gauge(
       "kvcache_process_resident_memory_bytes",
@@ -294,18 +374,18 @@ export class Metrics {
     );
     gauge(
       "kvcache_heap_used_bytes",
-      "Bytes of the V8 heap in use.",
-      runtime.heapUsedBytes,
+      "Bytes of the V8 heaps in use, over every isolate.",
+      this.#sum(gauges + 1),
     );
     gauge(
       "kvcache_http_connections_open",
-      "HTTP connections open now.",
-      runtime.openConnections,
+      "HTTP connections open now, over every serving isolate.",
+      this.#sum(gauges + 2),
     );
     counter(
       "kvcache_http_idle_connections_closed_total",
       "Connections closed because no request started on them for IDLE_TIMEOUT_MS.",
-      runtime.idleClosedConnections,
+      this.#sum(gauges + 3),
     );
     gauge(
       "kvcache_uptime_seconds",

@@ -10,11 +10,25 @@
  * @module
  */
 
-/** Permissions baked into the binary: the same as `deno task start`. */
+/**
+ * Permissions baked into the binary: the same as `deno task start`. Serving
+ * workers (`WORKERS`) load their modules, hence the read of the source dirs.
+ */
 export const PERMISSION_FLAGS = [
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env",
+  "--allow-read=.env,lib,routes,server",
+] as const;
+
+/**
+ * Other flags of `deno task start` the binary needs: `--unstable-net` for the
+ * workers' `reusePort`, and the worker module, which is not in main.ts's
+ * static import graph.
+ */
+export const RUNTIME_FLAGS = [
+  "--unstable-net",
+  "--include",
+  new URL("../server/worker.ts", import.meta.url).pathname,
 ] as const;
 
 /**
@@ -52,6 +66,7 @@ export function compileArgs(options: CompileOptions): string[] {
   return [
     "compile",
     ...PERMISSION_FLAGS,
+    ...RUNTIME_FLAGS,
     `--v8-flags=--max-old-space-size=${options.heapMb}`,
     "--output",
     options.output,

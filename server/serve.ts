@@ -32,6 +32,12 @@ export interface ServeOptions {
    * while none is being handled; 0 turns the timeout off.
    */
   idleTimeoutMs: number;
+  /**
+   * Lets other isolates or processes listen on the same port, the kernel
+   * spreading connections over them (Linux `SO_REUSEPORT`; needs
+   * `--unstable-net`).
+   */
+  reusePort?: boolean;
   /** Called once listening, with the bound address. */
   onListen?: (addr: Deno.NetAddr) => void;
   /** Answers a request whose handler threw (default: a bare 500). */
@@ -117,6 +123,7 @@ export function serve(options: ServeOptions, handler: ServeHandler): Server {
   const listener = Deno.listen({
     hostname: options.hostname,
     port: options.port,
+    ...(options.reusePort ? { reusePort: true } : {}),
   });
   const open = new Set<Connection>();
   let idleClosed = 0;
@@ -227,6 +234,7 @@ function serveWithoutIdleTimeout(
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
+    ...(options.reusePort ? { reusePort: true } : {}),
     onListen: options.onListen ?? (() => {}),
     onError: options.onError,
   }, handler);

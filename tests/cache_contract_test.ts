@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../lib/clock.ts";
 import type { Cache } from "../lib/cache.ts";
 import { MapCache } from "../lib/map_cache.ts";
-import { ArenaCache } from "../lib/arena_cache.ts";
+import { ArenaCache, createArenaLayout } from "../lib/arena_cache.ts";
 
 const MINUTE = 60_000;
 
@@ -23,6 +23,17 @@ const STORES: [string, Factory][] = [
       maxValueSize: 256,
       clock,
     })],
+  // The same store in shared memory: every call takes the lock, reads copy out.
+  ["ArenaCache (shared)", (clock, defaultTtlSeconds) => {
+    const options = {
+      maxBytes: 100_000_000,
+      defaultTtlSeconds,
+      maxKeySize: 256,
+      maxValueSize: 256,
+      clock,
+    };
+    return new ArenaCache(options, createArenaLayout(options, true));
+  }],
 ];
 
 for (const [store, make] of STORES) {

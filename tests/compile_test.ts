@@ -21,13 +21,20 @@ Deno.test("the binary gets the permissions of `deno task start` and a heap limit
     "compile",
     "--allow-net",
     "--allow-env",
-    "--allow-read=.env",
+    "--allow-read=.env,lib,routes,server",
+    "--unstable-net",
+    "--include",
+    new URL("../server/worker.ts", import.meta.url).pathname,
     "--v8-flags=--max-old-space-size=3000",
     "--output",
     "out/bin",
     MAIN_TS,
   ]);
-  assert.ok(!args.some((arg) => arg.startsWith("--include")), ".env baked in");
+  // The worker module is the only file included: no .env is baked in.
+  const included = args.filter((_, i) => args[i - 1] === "--include");
+  assert.deepEqual(included.map((path) => path.split("/").at(-1)), [
+    "worker.ts",
+  ]);
 });
 
 Deno.test("compile options: defaults, overrides and sentence-case errors", () => {

@@ -29,6 +29,7 @@ Deno.test("defaults apply when nothing is set", () => {
     idleTimeoutMs: 30_000,
     authToken: "",
     metrics: true,
+    workers: "auto",
   });
 });
 
@@ -54,6 +55,7 @@ Deno.test("valid values are read", () => {
     IDLE_TIMEOUT_MS: "0",
     AUTH_TOKEN: " s3cret-token-0123456789 ",
     METRICS: "off",
+    WORKERS: " 1 ",
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -72,6 +74,7 @@ Deno.test("valid values are read", () => {
     idleTimeoutMs: 0,
     authToken: "s3cret-token-0123456789",
     metrics: false,
+    workers: 1,
   });
 });
 
@@ -164,6 +167,16 @@ const INVALID: [string, string, string][] = [
   ],
   ["METRICS", "maybe", 'Invalid METRICS "maybe": expected on or off.'],
   [
+    "WORKERS",
+    "0",
+    'Invalid WORKERS "0": expected auto or a whole number from 1 to 64.',
+  ],
+  [
+    "WORKERS",
+    "all",
+    'Invalid WORKERS "all": expected auto or a whole number from 1 to 64.',
+  ],
+  [
     "CACHE_STORE",
     "redis",
     'Invalid CACHE_STORE "redis": expected arena or map.',
@@ -198,6 +211,18 @@ for (const [variable, value, message] of INVALID) {
     );
   });
 }
+
+Deno.test("WORKERS: auto or a count; only the arena store can be shared", () => {
+  assert.equal(parseConfig({ WORKERS: "AUTO" }).workers, "auto");
+  assert.equal(parseConfig({ WORKERS: "4" }).workers, 4);
+  assert.equal(parseConfig({ WORKERS: "1", CACHE_STORE: "map" }).workers, 1);
+  assert.throws(
+    () => parseConfig({ WORKERS: "2", CACHE_STORE: "map" }),
+    (error: unknown) =>
+      error instanceof ConfigError && error.variable === "WORKERS" &&
+      /only the arena store can be shared/.test(error.message),
+  );
+});
 
 Deno.test(".env.example documents every variable with its default", () => {
   const text = Deno.readTextFileSync(

@@ -1,7 +1,9 @@
 // The server runs with least privilege, the same way everywhere: the task,
-// the compiled binary and the container get only net, env and read of .env.
+// the compiled binary and the container get only net, env and read of .env
+// and of the modules serving workers load; all of them allow the workers'
+// reusePort (--unstable-net).
 import assert from "node:assert/strict";
-import { PERMISSION_FLAGS } from "../scripts/compile.ts";
+import { compileArgs, PERMISSION_FLAGS } from "../scripts/compile.ts";
 import { START_ARGS } from "./support/server_process.ts";
 
 const root = new URL("..", import.meta.url);
@@ -15,7 +17,7 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   assert.deepEqual(fromTask, [
     "--allow-net",
     "--allow-env",
-    "--allow-read=.env",
+    "--allow-read=.env,lib,routes,server",
   ]);
   assert.deepEqual([...PERMISSION_FLAGS], fromTask);
   assert.deepEqual(allowFlags(START_ARGS), fromTask);
@@ -27,6 +29,17 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   const server = JSON.parse(entrypoints.at(-1)![1]);
   assert.ok(server.includes("main.ts"));
   assert.deepEqual(allowFlags(server), fromTask);
+  // Serving workers share the port with reusePort, an unstable API.
+  for (
+    const args of [
+      tasks.start.split(/\s+/),
+      START_ARGS,
+      server,
+      compileArgs({ output: "x", heapMb: 64 }),
+    ]
+  ) {
+    assert.ok(args.includes("--unstable-net"), args.join(" "));
+  }
 });
 
 Deno.test("with those flags the process cannot read other files, write or run programs", async () => {

@@ -39,6 +39,11 @@ export interface MemoryOptions {
   json: string;
   /** Quick mode was asked for (sets the defaults of maxBytes and mixedSeconds). */
   quick: boolean;
+  /**
+   * Pin nothing, so that the server's WORKERS=auto sees every core (pinned
+   * to one core, it serves from one isolate).
+   */
+  unpinned: boolean;
   /** Show help and exit. */
   help: boolean;
 }
@@ -56,6 +61,8 @@ export const USAGE = `Usage: deno task bench:memory [options]
   --fill-extra F          keep filling until F x more PUTs than at the first eviction (0.1)
   --fill-timeout N        longest fill, seconds (1800)
   --no-sweep              skip the sweep scenario
+  --unpinned              pin nothing (the server's WORKERS=auto then uses
+                          every core)
   --sweep-entries N       entries written with ttl=1 for the sweep scenario (1000000)
   --sweep-interval-ms N   SWEEP_INTERVAL_MS there; must exceed the fill time (60000)
   --map-heap-mb N         --max-old-space-size for the map store (6000)
@@ -93,6 +100,7 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       "fill-extra": { type: "string", default: "0.1" },
       "fill-timeout": { type: "string", default: "1800" },
       "no-sweep": { type: "boolean", default: false },
+      unpinned: { type: "boolean", default: false },
       "sweep-entries": { type: "string", default: "1000000" },
       "sweep-interval-ms": { type: "string", default: "60000" },
       "map-heap-mb": { type: "string", default: "6000" },
@@ -136,6 +144,7 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
     mapHeapMb: integer(values["map-heap-mb"], "map-heap-mb", 16),
     json: values.json,
     quick: values.quick,
+    unpinned: values.unpinned,
     help: values.help,
   };
 }

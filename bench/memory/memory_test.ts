@@ -112,6 +112,8 @@ Deno.test("options: quick defaults and explicit values", () => {
   ]);
   const e = parseMemoryOptions(["--quick", "--max-bytes", "5000000"]);
   assertEquals(e.maxBytes, 5_000_000);
+  assertEquals(e.unpinned, false);
+  assertEquals(parseMemoryOptions(["--unpinned"]).unpinned, true);
 });
 
 Deno.test("markdownTable", () => {

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (!wrkVersion?.includes("wrk")) {
     throw new Error(WRK_MISSING);
   }
-  const pinned = navigator.hardwareConcurrency >= 2 &&
+  const pinned = !opts.unpinned && navigator.hardwareConcurrency >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const ctx: Context = {
     loadPin: pinned ? ["taskset", "-c", "1"] : [],
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   log(
     pinned
       ? "pinning: server on core 0; wrk and the stall probe on core 1"
+      : opts.unpinned
+      ? "pinning: none (--unpinned)"
       : "pinning: none (taskset unavailable or one core); figures are noisier",
   );
   log(

@@ -22,6 +22,14 @@ export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 /** Absolute path of the repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
+/** The flags `deno task start` runs main.ts with. */
+export const SERVER_RUN_FLAGS = [
+  "--unstable-net",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read=.env,lib,routes,server",
+];
+
 /**
  * Arguments of `deno task start` after `deno`, with `denoFlags` (e.g.
  * `--cpu-prof`) before the entry point (main.ts by default).
@@ -30,14 +38,7 @@ export function startArgs(
   denoFlags: string[] = [],
   entry: string = MAIN_TS,
 ): string[] {
-  return [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.env",
-    ...denoFlags,
-    entry,
-  ];
+  return ["run", ...SERVER_RUN_FLAGS, ...denoFlags, entry];
 }
 
 /** Arguments of `deno task start`, for running main.ts as the task does. */
