@@ -50,6 +50,13 @@ export interface Options {
   svg: string;
   /** Load generator: "auto" (oha when capable, else wrk), "oha" or "wrk". */
   loadGenerator: LoadGeneratorChoice;
+  /**
+   * A running server to load instead of starting `entry` (e.g. a cluster
+   * behind HAProxy); its CPU is that of the process listening on its port.
+   */
+  target?: string;
+  /** With `target`: a running server measured in place of the floor. */
+  baseline?: string;
   /** Show help and exit. */
   help: boolean;
 }
@@ -82,6 +89,11 @@ export const USAGE = `Usage: deno task bench [options]
   --env KEY=VALUE     more environment for the server under test; repeatable
   --variant KEY=VALUE also measure the server with this environment, in the
                       same rounds (e.g. --variant METRICS=off); repeatable
+  --target URL        load this running server instead of starting --entry
+                      (e.g. deno task cluster's HAProxy); CPU is that of the
+                      process listening on its port; workload env is not set
+  --baseline URL      with --target: a running server measured in place of
+                      the floor, in the same rounds (e.g. one node directly)
   --json PATH         results file (bench/results/latest.json)
   --svg PATH          chart file (bench/results/latest.svg)`;
 
@@ -122,6 +134,8 @@ export function parseOptions(argv: string[]): Options {
       json: { type: "string", default: "bench/results/latest.json" },
       svg: { type: "string", default: "bench/results/latest.svg" },
       "load-generator": { type: "string", default: "auto" },
+      target: { type: "string" },
+      baseline: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -152,7 +166,33 @@ export function parseOptions(argv: string[]): Options {
     json: values.json,
     svg: values.svg,
     loadGenerator: loadGeneratorOf(values["load-generator"]),
+    ...targetsOf(values.target, values.baseline, values.variant ?? []),
     help: values.help,
+  };
+}
+
+/** Checks `--target` and `--baseline`: http URLs, the baseline only with a target. */
+function targetsOf(
+  target: string | undefined,
+  baseline: string | undefined,
+  variant: string[],
+): { target?: string; baseline?: string } {
+  if (target === undefined) {
+    if (baseline !== undefined) throw new Error("--baseline needs --target");
+    return {};
+  }
+  if (variant.length > 0) {
+    throw new Error("--variant starts servers; it cannot go with --target");
+  }
+  for (const [flag, url] of [["--target", target], ["--baseline", baseline]]) {
+    if (url === undefined) continue;
+    if (!URL.canParse(url) || new URL(url).protocol !== "http:") {
+      throw new Error(`${flag} takes an http:// URL, not "${url}"`);
+    }
+  }
+  return {
+    target: target.replace(/\/+$/, ""),
+    baseline: baseline?.replace(/\/+$/, ""),
   };
 }
 

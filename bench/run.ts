@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   );
 
   const entryPath = `${ROOT}${opts.entry}`;
-  if (!opts.floorVsFloor && !(await exists(entryPath))) {
+  if (!opts.target && !opts.floorVsFloor && !(await exists(entryPath))) {
     throw new Error(
       `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
     );
@@ -147,8 +147,8 @@ async function main(): Promise<void> {
     env: floorEnv,
   };
   // The naive Hono + Map server, in the same rounds (not when checking the
-  // harness floor against floor).
-  const naive: ServerSpec | null = opts.floorVsFloor ? null : {
+  // harness floor against floor, nor when loading running servers).
+  const naive: ServerSpec | null = opts.floorVsFloor || opts.target ? null : {
     name: "naive",
     command: "deno",
     args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
@@ -160,6 +160,16 @@ async function main(): Promise<void> {
   const unicodeEntries = unicode ? entriesFor(unicode) : [];
   const entriesOf = (w: Workload): Entry[] =>
     w.data === "unicode" ? unicodeEntries : entries;
+  if (opts.target) {
+    // Running servers: loaded where they are, never started or stopped.
+    server.url = opts.target;
+    if (opts.baseline) floor.url = opts.baseline;
+    log(
+      `target mode: server = ${opts.target}, floor = ${
+        opts.baseline ?? "the floor server, started"
+      } (pin them with taskset -c 0 for the core figures)`,
+    );
+  }
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   const fill = workloads.some((w) => w.load.mode === "fill");

@@ -16,9 +16,14 @@ import {
   startServer,
 } from "../tests/support/server_process.ts";
 import { findListeningPid } from "./procfs.ts";
+import { attachServer } from "./target.ts";
 
 /** One server a benchmark starts: the launcher's options with a name for the results. */
-export type ServerSpec = ServerOptions & { name: string };
+export type ServerSpec = ServerOptions & {
+  name: string;
+  /** A running server to load instead of starting one (`--target`). */
+  url?: string;
+};
 
 /**
  * What the benchmarks use of a server: a started one, or one they only load
@@ -29,8 +34,12 @@ export type RunningServer = Pick<
   "name" | "url" | "port" | "pid" | "status" | "stop"
 >;
 
-/** Starts `spec` with the benchmarks' settings (see the module doc); `spec` wins. */
+/**
+ * Starts `spec` with the benchmarks' settings (see the module doc); `spec`
+ * wins. With `spec.url`, attaches to that running server instead.
+ */
 export function startBenchServer(spec: ServerSpec): Promise<RunningServer> {
+  if (spec.url) return attachServer(spec.name, spec.url);
   return startServer({
     cwd: ROOT,
     ready: "health",
