@@ -13,6 +13,12 @@
 # (mount one with -v "$PWD/.env:/app/.env:ro") and take configuration from
 # -e VARIABLE=value. Memory is sized for a 2 GB container holding the default
 # 1.5 GB cache; see docs/operations.md ("Docker") for other sizes.
+#
+# Warm restarts: /app/snapshots is a volume, the only directory the server may
+# write (docs/snapshots.md). Keep the snapshot across containers with
+#   docker run -v kv-snapshots:/app/snapshots \
+#     -e SNAPSHOT_FILE=snapshots/kv-cache.snapshot --stop-timeout 60 kv-cache
+# (a stop timeout long enough to drain and write the snapshot).
 
 # Pinned: idle-connection timeouts (server/serve.ts) use a Deno-internal
 # function; on a Deno without it the server falls back and warns at startup.
@@ -27,12 +33,14 @@ COPY lib/ lib/
 COPY routes/ routes/
 COPY server/ server/
 COPY scripts/compile.ts scripts/
-RUN mkdir -p /out && deno run --allow-run --allow-read \
+RUN mkdir -p /out/snapshots && deno run --allow-run --allow-read \
       scripts/compile.ts --heap-mb=448 --output=/out/kv-cache
 
 FROM gcr.io/distroless/cc-debian12 AS binary
 COPY --from=compile /out/kv-cache /usr/local/bin/kv-cache
 WORKDIR /app
+COPY --from=compile --chown=65532:65532 /out/snapshots /app/snapshots
+VOLUME ["/app/snapshots"]
 ENV DENO_USE_CGROUPS=1 \
     SHUTDOWN_TIMEOUT_MS=8000
 USER 65532:65532
@@ -50,6 +58,9 @@ COPY lib/ lib/
 COPY routes/ routes/
 COPY server/ server/
 COPY scripts/healthcheck.ts scripts/
+# Snapshots (SNAPSHOT_FILE) live here, on a volume the deno user can write.
+RUN mkdir -p /app/snapshots && chown deno:deno /app/snapshots
+VOLUME ["/app/snapshots"]
 USER deno
 # Fetch and cache the npm dependencies now, as the deno user who owns
 # DENO_DIR, so that the container needs no network at run time.
@@ -71,4 +82,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--allow-net=127.0.0.1", "--allow-env=PORT", "scripts/healthcheck.ts"]
 # Exec form, deno as PID 1: SIGTERM goes straight to the server, which drains
 # and exits 0.
-ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--unstable-net", "--allow-net", "--allow-env", "--allow-read=.env,lib,routes,server", "main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--frozen", "--unstable-net", "--allow-net", "--allow-env", "--allow-read=.env,lib,routes,server,snapshots", "--allow-write=snapshots", "main.ts"]

@@ -13,6 +13,7 @@ import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { LoopLagMonitor } from "./lib/loop_lag.ts";
 import { Metrics } from "./routes/metrics.ts";
+import { closeSnapshots, openSnapshots } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
 import { BodyReader } from "./server/body_reader.ts";
@@ -78,6 +79,8 @@ export async function main(): Promise<number> {
     logger.warn(`WORKERS=auto: serving from one isolate, as ${unavailable}.`);
   }
   const cache = createCache(config);
+  const snapshots = await openSnapshots(cache, config, logger);
+  if (snapshots === 1) return 1;
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
   const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
@@ -134,6 +137,7 @@ export async function main(): Promise<number> {
     );
   }
   sweeper.start();
+  snapshots?.start();
   if (metrics) loopLag.start();
 
   const signal = await new Promise<string>((resolve) => {
@@ -163,8 +167,9 @@ export async function main(): Promise<number> {
       timeoutMs: config.shutdownTimeoutMs,
     });
   }
+  const saved = await closeSnapshots(snapshots, logger);
   logger.info("stopped");
-  return 0;
+  return saved ? 0 : 1;
 }
 
 /** Reports whether `hostname` is a loopback address. */

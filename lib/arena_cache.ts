@@ -43,7 +43,14 @@
  * @module
  */
 
-import type { Cache, CacheStats, JsonLiterals, SweepResult } from "./cache.ts";
+import type {
+  Cache,
+  CacheStats,
+  EntryVisitor,
+  EntryWalk,
+  JsonLiterals,
+  SweepResult,
+} from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { checkEntry, checkTtl, type EntryLimits } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
@@ -333,12 +340,97 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.setJson} */
   setJson(literals: JsonLiterals, ttlSeconds?: number): void {
+    checkTtl(ttlSeconds);
+    this.#storeLiterals(literals, ttlSeconds, undefined);
+  }
+
+  /** {@inheritDoc Cache.restore} */
+  restore(literals: JsonLiterals, expiresAt: number): void {
+    this.#storeLiterals(literals, undefined, expiresAt);
+  }
+
+  /** {@inheritDoc Cache.walk} */
+  walk(): EntryWalk {
+    // Per segment, its generation + 1 when the walk reported it (0: never).
+    const reported = new Int32Array(this.#maxSegments);
+    const literals: JsonLiterals = {
+      bytes: this.#bytes,
+      keyStart: 0,
+      keyEnd: 0,
+      valueStart: 0,
+      valueEnd: 0,
+    };
+    return { step: (visit) => this.#walkStep(reported, literals, visit) };
+  }
+
+  /**
+   * One step of a walk, under the lock: reports the live records of the
+   * oldest segment not reported in its current generation. A compaction that
+   * moves records into a reported segment gives it a new generation, so they
+   * are reported again rather than missed. A segment being compacted is not
+   * read: the step advances the compaction instead (by one segment's worth).
+   */
+  #walkStep(
+    reported: Int32Array,
+    literals: JsonLiterals,
+    visit: EntryVisitor,
+  ): boolean {
+    this.#lock?.acquire();
+    try {
+      const length = this.#state[C_ORDER_LENGTH];
+      let slot = -1;
+      for (let i = 0; i < length; i++) {
+        const candidate = this.#order[i];
+        if (reported[candidate] !== ((this.#generation[candidate] + 1) | 0)) {
+          slot = candidate;
+          break;
+        }
+      }
+      if (slot < 0) return false;
+      if (this.#rewriting[slot] === 1) {
+        if (this.#state[C_JOB_LENGTH] > 0) {
+          this.#reclaimStep(this.#segmentBytes);
+        }
+        return true;
+      }
+      const base = slot * this.#segmentBytes;
+      const end = this.#used[slot];
+      const now = this.#clock.now();
+      for (let offset = 0; offset < end;) {
+        const p = base + offset;
+        const keyLength = this.#words[p / 4 + KEY_LENGTH];
+        const valueLength = this.#words[p / 4 + VALUE_LENGTH];
+        const expiresAt = this.#doubles[p / 8 + EXPIRES_AT];
+        if (!(keyLength & DEAD) && (expiresAt === 0 || expiresAt > now)) {
+          literals.keyStart = p + RECORD_HEADER_BYTES;
+          literals.keyEnd = literals.valueStart = literals.keyStart +
+            keyLength;
+          literals.valueEnd = literals.valueStart + valueLength;
+          visit(literals, expiresAt);
+        }
+        offset += recordSize(keyLength & ~DEAD, valueLength);
+      }
+      reported[slot] = this.#generation[slot] + 1;
+      return true;
+    } finally {
+      this.#release(this.#lock);
+    }
+  }
+
+  /**
+   * Stores a key and value given as literals, expiring `ttlSeconds` from now
+   * or, when that is undefined, at `expiresAt`.
+   */
+  #storeLiterals(
+    literals: JsonLiterals,
+    ttlSeconds: number | undefined,
+    expiresAt: number | undefined,
+  ): void {
     const { bytes, keyStart: from, valueStart } = literals;
     const keyLength = literals.keyEnd - from;
     const valueLength = literals.valueEnd - valueStart;
     const size = RECORD_HEADER_BYTES + keyLength + valueLength;
     if (size > this.#maxRecordBytes) this.#tooLarge(size);
-    checkTtl(ttlSeconds);
     this.#lock?.acquire();
     try {
       const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
@@ -350,7 +442,12 @@ export class ArenaCache implements Cache {
         bytes.subarray(valueStart, literals.valueEnd),
         keyStart + keyLength,
       );
-      this.#link(slot, keyLength, valueLength, this.#expiry(ttlSeconds));
+      this.#link(
+        slot,
+        keyLength,
+        valueLength,
+        expiresAt ?? this.#expiry(ttlSeconds),
+      );
     } finally {
       this.#release(this.#lock);
     }

@@ -129,6 +129,27 @@ export interface JsonLiterals {
 }
 
 /**
+ * Receives one live entry of an {@linkcode EntryWalk}: its key and value as
+ * JSON string literals (valid only during the call) and its absolute expiry
+ * in ms since the epoch (0: never).
+ */
+export type EntryVisitor = (literals: JsonLiterals, expiresAt: number) => void;
+
+/**
+ * A walk over a cache's live entries, oldest first, in bounded steps so that
+ * the caller can give the event loop back between them (snapshots).
+ */
+export interface EntryWalk {
+  /**
+   * Reports the next batch of live entries to `visit`, oldest first; returns
+   * false once every entry has been reported. Entries written between steps
+   * may or may not be reported; one moved by the store between steps may be
+   * reported twice (the later report is the current one).
+   */
+  step(visit: EntryVisitor): boolean;
+}
+
+/**
  * What the HTTP layer and the sweeper need from a cache. Any store that keeps
  * these semantics can replace {@linkcode MapCache} without touching routes.
  */
@@ -160,4 +181,12 @@ export interface Cache {
   sweep(maxEntries: number): SweepResult;
   /** Returns a snapshot of the cache's counters. */
   stats(): CacheStats;
+  /** Starts a walk over the live entries, oldest first (for snapshots). */
+  walk(): EntryWalk;
+  /**
+   * Stores an entry as the newest one with an absolute expiry (ms since the
+   * epoch; 0: never), as a snapshot recorded it. The literals are as for
+   * {@linkcode Cache.setJson}, and within the store's limits.
+   */
+  restore(literals: JsonLiterals, expiresAt: number): void;
 }

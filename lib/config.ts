@@ -201,6 +201,37 @@ export const SETTINGS = {
     doc:
       "`on`: Prometheus metrics at `GET /metrics` and request counting; `off`: neither",
   },
+  snapshotFile: {
+    variable: "SNAPSHOT_FILE",
+    fallback: "",
+    parse(raw): string {
+      const path = raw.trim();
+      if (!path.endsWith("/") && !path.includes("\0")) return path;
+      throw invalid(
+        "SNAPSHOT_FILE",
+        raw,
+        "the path of a file, e.g. snapshots/kv-cache.snapshot",
+      );
+    },
+    doc:
+      "loaded at start, written at shutdown (docs/snapshots.md): a file in `snapshots/`; blank = off",
+  },
+  snapshotIntervalSeconds: {
+    variable: "SNAPSHOT_INTERVAL_S",
+    fallback: 0,
+    parse(raw, variable, earlier: { snapshotFile: string }): number {
+      const seconds = integer(0, 2_000_000)(raw, variable);
+      if (seconds > 0 && earlier.snapshotFile === "") {
+        throw new ConfigError(
+          variable,
+          `Invalid SNAPSHOT_INTERVAL_S ${seconds}: it needs SNAPSHOT_FILE, which is blank.`,
+        );
+      }
+      return seconds;
+    },
+    doc:
+      "also write the snapshot every this many seconds, in the background; `0` = only at shutdown",
+  },
   workers: {
     variable: "WORKERS",
     fallback: "auto" as number | "auto",

@@ -9,11 +9,13 @@ import {
   type Cache,
   CacheCounters,
   type CacheStats,
+  type EntryWalk,
   type JsonLiterals,
   type SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { checkEntry, type EntryLimits } from "./entry_limits.ts";
+import { MapWalk } from "./map_walk.ts";
 import { estimateEntryBytes } from "./size.ts";
 
 const decoder = new TextDecoder();
@@ -141,7 +143,30 @@ export class MapCache implements Cache {
     const ttlMs = ttlSeconds === undefined
       ? this.#defaultTtlMs
       : ttlSeconds * 1000;
-    const expiresAt = ttlMs === 0 ? 0 : this.#clock.now() + ttlMs;
+    this.#put(key, value, ttlMs === 0 ? 0 : this.#clock.now() + ttlMs);
+  }
+
+  /** {@inheritDoc Cache.restore} */
+  restore(literals: JsonLiterals, expiresAt: number): void {
+    const { bytes } = literals;
+    this.#put(
+      JSON.parse(decoder.decode(
+        bytes.subarray(literals.keyStart, literals.keyEnd),
+      )),
+      JSON.parse(decoder.decode(
+        bytes.subarray(literals.valueStart, literals.valueEnd),
+      )),
+      expiresAt,
+    );
+  }
+
+  /** {@inheritDoc Cache.walk} */
+  walk(): EntryWalk {
+    return new MapWalk(this.#map.entries(), this.#clock);
+  }
+
+  /** Inserts or overwrites `key` as the newest entry, expiring at `expiresAt`. */
+  #put(key: string, value: string, expiresAt: number): void {
     const map = this.#map;
     let entry = map.get(key);
     if (entry === undefined) {

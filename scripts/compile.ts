@@ -17,7 +17,8 @@
 export const PERMISSION_FLAGS = [
   "--allow-net",
   "--allow-env",
-  "--allow-read=.env,lib,routes,server",
+  "--allow-read=.env,lib,routes,server,snapshots",
+  "--allow-write=snapshots",
 ] as const;
 
 /**

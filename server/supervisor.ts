@@ -23,6 +23,7 @@
  */
 
 import { ArenaCache, createArenaLayout } from "../lib/arena_cache.ts";
+import { closeSnapshots, openSnapshots } from "../lib/snapshot_service.ts";
 import type { Config, Env } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Metrics, metricsRegionSlots } from "../routes/metrics.ts";
@@ -162,6 +163,8 @@ export async function superviseWorkers(
     maxKeySize: config.maxKeySize,
     maxValueSize: config.maxValueSize,
   }, layout);
+  const snapshots = await openSnapshots(cache, config, logger);
+  if (snapshots === 1) return 1;
   const metricsMemory = config.metrics
     ? new SharedArrayBuffer(
       8 * (workers + 1) * metricsRegionSlots(ROUTE_LABELS.length),
@@ -224,6 +227,7 @@ export async function superviseWorkers(
   }
   options.onListen?.(port);
   sweeper.start();
+  snapshots?.start();
 
   const signal = options.shutdownSignal ?? new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
@@ -240,6 +244,7 @@ export async function superviseWorkers(
       { workers },
     );
     await sweeper.stop();
+    await snapshots?.stop();
     stopAll();
     return 1;
   }
@@ -265,6 +270,7 @@ export async function superviseWorkers(
       timeoutMs: config.shutdownTimeoutMs,
     });
   }
+  const saved = await closeSnapshots(snapshots, logger);
   logger.info("stopped");
-  return 0;
+  return saved ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { ManualClock } from "../lib/clock.ts";
 import type { Cache } from "../lib/cache.ts";
 import { MapCache } from "../lib/map_cache.ts";
 import { ArenaCache, createArenaLayout } from "../lib/arena_cache.ts";
+import { TRICKY_STRINGS } from "./support/tricky_strings.ts";
 
 const MINUTE = 60_000;
 
@@ -58,18 +59,7 @@ for (const [store, make] of STORES) {
 
   test("strings of every kind round-trip exactly", () => {
     const { cache } = setup();
-    const values = [
-      "",
-      "plain",
-      'quotes " and \\ backslashes',
-      "controls \t\n\r\x0b\x0c\x00\x1f",
-      "Latin-1 é ñ ü ÿ",
-      "two-byte € 日本語",
-      "emoji 😀👍🏽👨‍👩‍👧",
-      "lone surrogates \ud800 and \udfff",
-      "x".repeat(256),
-      "😀".repeat(256),
-    ];
+    const values = TRICKY_STRINGS;
     for (const [i, value] of values.entries()) {
       cache.set(value || "empty", value);
       cache.set(`k${i}`, value);

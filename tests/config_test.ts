@@ -29,6 +29,8 @@ Deno.test("defaults apply when nothing is set", () => {
     idleTimeoutMs: 30_000,
     authToken: "",
     metrics: true,
+    snapshotFile: "",
+    snapshotIntervalSeconds: 0,
     workers: "auto",
   });
 });
@@ -55,6 +57,8 @@ Deno.test("valid values are read", () => {
     IDLE_TIMEOUT_MS: "0",
     AUTH_TOKEN: " s3cret-token-0123456789 ",
     METRICS: "off",
+    SNAPSHOT_FILE: " snapshots/kv.snapshot ",
+    SNAPSHOT_INTERVAL_S: "60",
     WORKERS: " 1 ",
   });
   assert.deepEqual(config, {
@@ -74,6 +78,8 @@ Deno.test("valid values are read", () => {
     idleTimeoutMs: 0,
     authToken: "s3cret-token-0123456789",
     metrics: false,
+    snapshotFile: "snapshots/kv.snapshot",
+    snapshotIntervalSeconds: 60,
     workers: 1,
   });
 });

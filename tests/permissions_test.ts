@@ -1,6 +1,8 @@
 // The server runs with least privilege, the same way everywhere: the task,
-// the compiled binary and the container get only net, env and read of .env
-// and of the modules serving workers load; all of them allow the workers'
+// the compiled binary and the container get only net, env, read of .env and
+// of the modules serving workers load, and read and write of snapshots/
+// (SNAPSHOT_FILE's directory: a snapshot is written to a temporary file
+// there, renamed, and the directory synced); all of them allow the workers'
 // reusePort (--unstable-net).
 import assert from "node:assert/strict";
 import { compileArgs, PERMISSION_FLAGS } from "../scripts/compile.ts";
@@ -17,7 +19,8 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   assert.deepEqual(fromTask, [
     "--allow-net",
     "--allow-env",
-    "--allow-read=.env,lib,routes,server",
+    "--allow-read=.env,lib,routes,server,snapshots",
+    "--allow-write=snapshots",
   ]);
   assert.deepEqual([...PERMISSION_FLAGS], fromTask);
   assert.deepEqual(allowFlags(START_ARGS), fromTask);
@@ -29,6 +32,8 @@ Deno.test("task, binary, container and tests use the same permission flags", () 
   const server = JSON.parse(entrypoints.at(-1)![1]);
   assert.ok(server.includes("main.ts"));
   assert.deepEqual(allowFlags(server), fromTask);
+  // The image keeps snapshots/ on a volume, owned by the server's user.
+  assert.match(read("Dockerfile"), /^VOLUME \["\/app\/snapshots"\]$/m);
   // Serving workers share the port with reusePort, an unstable API.
   for (
     const args of [
@@ -48,6 +53,7 @@ Deno.test("with those flags the process cannot read other files, write or run pr
     Deno.writeTextFileSync(`${dir}/.env`, "PORT=1\n");
     const secret = `${dir}/secret.txt`;
     Deno.writeTextFileSync(secret, "top secret");
+    Deno.mkdirSync(`${dir}/snapshots`);
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -55,6 +61,7 @@ Deno.test("with those flags the process cannot read other files, write or run pr
         new URL("./support/permission_probe.ts", import.meta.url).pathname,
         secret,
         `${dir}/written.txt`,
+        "snapshots",
       ],
       cwd: dir,
       env: { NO_COLOR: "1" },
@@ -67,6 +74,9 @@ Deno.test("with those flags the process cannot read other files, write or run pr
       readOtherFile: "NotCapable",
       readProc: "NotCapable",
       writeFile: "NotCapable",
+      writeSnapshot: "allowed",
+      readSnapshot: "allowed",
+      renameOutOfSnapshots: "NotCapable",
       runProgram: "NotCapable",
       readEnvVariable: "allowed",
       ffi: "NotCapable",

@@ -33,6 +33,14 @@ export interface MemoryOptions {
   sweepEntries: number;
   /** SWEEP_INTERVAL_MS of the sweep scenario: must exceed the time to fill. */
   sweepIntervalMs: number;
+  /** Run the snapshot scenario (once per store): background writes, shutdown write, load. */
+  snapshot: boolean;
+  /** Shape the snapshot scenario fills with. */
+  snapshotShape: ShapeName;
+  /** SNAPSHOT_INTERVAL_S of the snapshot scenario. */
+  snapshotIntervalSeconds: number;
+  /** Directory for the snapshot scenario's working directory (system temp if unset). */
+  snapshotDir?: string;
   /** --max-old-space-size (MB) for the map store. */
   mapHeapMb: number;
   /** Output path of the JSON results. */
@@ -65,6 +73,12 @@ export const USAGE = `Usage: deno task bench:memory [options]
                           every core)
   --sweep-entries N       entries written with ttl=1 for the sweep scenario (1000000)
   --sweep-interval-ms N   SWEEP_INTERVAL_MS there; must exceed the fill time (60000)
+  --snapshot              also run the snapshot scenario (fill, background writes
+                          during the mixed load, shutdown write, load on restart)
+  --snapshot-shape S      its shape (uuid256)
+  --snapshot-interval-s N SNAPSHOT_INTERVAL_S there (10)
+  --snapshot-dir PATH     where its server's working directory and the
+                          snapshot go (the system temp directory)
   --map-heap-mb N         --max-old-space-size for the map store (6000)
   --json PATH             results file (bench/memory/results/latest.json)`;
 
@@ -82,6 +96,14 @@ function integer(text: string, name: string, min: number): number {
     throw new Error(`--${name} must be a whole number, got "${text}"`);
   }
   return n;
+}
+
+function parseSnapshotShape(text: string): ShapeName {
+  const shapes = parseShapes(text);
+  if (shapes.length !== 1) {
+    throw new Error(`--snapshot-shape must name one shape, got "${text}"`);
+  }
+  return shapes[0];
 }
 
 /** Parses the command line; throws on bad values. */
@@ -103,6 +125,10 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       unpinned: { type: "boolean", default: false },
       "sweep-entries": { type: "string", default: "1000000" },
       "sweep-interval-ms": { type: "string", default: "60000" },
+      snapshot: { type: "boolean", default: false },
+      "snapshot-shape": { type: "string", default: "uuid256" },
+      "snapshot-interval-s": { type: "string", default: "10" },
+      "snapshot-dir": { type: "string" },
       "map-heap-mb": { type: "string", default: "6000" },
       json: { type: "string", default: "bench/memory/results/latest.json" },
       help: { type: "boolean", short: "h", default: false },
@@ -141,6 +167,14 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       "sweep-interval-ms",
       1,
     ),
+    snapshot: values.snapshot,
+    snapshotShape: parseSnapshotShape(values["snapshot-shape"]),
+    snapshotIntervalSeconds: integer(
+      values["snapshot-interval-s"],
+      "snapshot-interval-s",
+      1,
+    ),
+    snapshotDir: values["snapshot-dir"],
     mapHeapMb: integer(values["map-heap-mb"], "map-heap-mb", 16),
     json: values.json,
     quick: values.quick,

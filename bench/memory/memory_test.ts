@@ -10,6 +10,7 @@ import { nextKeyAfter } from "./load.ts";
 import { probeMax } from "./probe.ts";
 import { markdownTable } from "./report.ts";
 import { parseStatus } from "./sampler.ts";
+import { writesBetween } from "./snapshot.ts";
 import {
   base62,
   keyFor,
@@ -121,4 +122,69 @@ Deno.test("markdownTable", () => {
     markdownTable(["a", "b"], [["1", "2"]]),
     "| a | b |\n| --- | --- |\n| 1 | 2 |",
   );
+});
+
+Deno.test("snapshot options and the writes inside the mixed phase", () => {
+  const defaults = parseMemoryOptions([]);
+  assertEquals(
+    [
+      defaults.snapshot,
+      defaults.snapshotShape,
+      defaults.snapshotIntervalSeconds,
+    ],
+    [false, "uuid256", 10],
+  );
+  const set = parseMemoryOptions([
+    "--snapshot",
+    "--snapshot-shape",
+    "tiny",
+    "--snapshot-interval-s",
+    "5",
+  ]);
+  assertEquals([set.snapshot, set.snapshotShape, set.snapshotIntervalSeconds], [
+    true,
+    "tiny",
+    5,
+  ]);
+  let threw = false;
+  try {
+    parseMemoryOptions(["--snapshot-shape", "tiny,uuid256"]);
+  } catch {
+    threw = true;
+  }
+  assert(threw);
+  const line = (end: number, durationMs: number, reason = "periodic") => ({
+    msg: "snapshot written",
+    reason,
+    time: new Date(end).toISOString(),
+    durationMs,
+    bytes: 2e6,
+    entries: 10,
+    longestSliceMs: 1.5,
+  });
+  const writes = writesBetween(
+    [
+      line(1_000_500, 400), // starts before the phase
+      line(1_003_000, 1000),
+      line(1_004_000, 500, "shutdown"),
+    ],
+    [
+      { t: 1_001_900, n: 5, maxMs: 9, errors: 0 },
+      { t: 1_002_500, n: 5, maxMs: 4, errors: 0 },
+      { t: 1_003_100, n: 5, maxMs: 6, errors: 0 },
+      { t: 1_003_400, n: 5, maxMs: 20, errors: 0 },
+    ],
+    1_000_300,
+    1_010_000,
+  );
+  assertEquals(writes, [{
+    startS: 1.7,
+    durationMs: 1000,
+    bytes: 2e6,
+    entries: 10,
+    mbPerSecond: 2,
+    longestSliceMs: 1.5,
+    probeMaxMs: 6,
+    probeAnswers: 10,
+  }]);
 });

@@ -23,6 +23,11 @@ import {
   type SweepScenarioResult,
 } from "./scenario.ts";
 import { makeShape, valuesFileText } from "./shapes.ts";
+import {
+  runSnapshot,
+  type SnapshotScenarioResult,
+  snapshotTable,
+} from "./snapshot.ts";
 import { clockTicksPerSecond } from "../procfs.ts";
 import { probe } from "../probe_command.ts";
 import { WRK_MISSING } from "../load/wrk.ts";
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
   const pinned = !opts.unpinned && navigator.hardwareConcurrency >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;
   const ctx: Context = {
+    serverPin: pinned ? ["taskset", "-c", "0"] : [],
     loadPin: pinned ? ["taskset", "-c", "1"] : [],
     serverCore: pinned ? 0 : null,
     ticksPerSecond: await clockTicksPerSecond(),
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const results: ShapeResult[] = [];
   const sweeps: SweepScenarioResult[] = [];
+  const snapshots: SnapshotScenarioResult[] = [];
   const valuesFiles: string[] = [];
   const valuesFile = async (name: Parameters<typeof makeShape>[0]) => {
     const shape = makeShape(name);
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
           options: opts,
           results,
           sweeps,
+          snapshots,
         },
         null,
         2,
@@ -105,6 +113,15 @@ async function main(): Promise<void> {
     );
   };
 
+  // What the fill-and-churn and snapshot scenarios drive the server with.
+  const load = {
+    connections: opts.connections,
+    threads: opts.threads,
+    getPercent: opts.getPercent,
+    mixedSeconds: opts.mixedSeconds,
+    fillExtra: opts.fillExtra,
+    fillTimeoutSeconds: opts.fillTimeoutSeconds,
+  };
   try {
     for (const store of opts.stores) {
       for (const name of opts.shapes) {
@@ -116,12 +133,7 @@ async function main(): Promise<void> {
             mapHeapMb: opts.mapHeapMb,
             shape,
             valuesFile: path,
-            connections: opts.connections,
-            threads: opts.threads,
-            getPercent: opts.getPercent,
-            mixedSeconds: opts.mixedSeconds,
-            fillExtra: opts.fillExtra,
-            fillTimeoutSeconds: opts.fillTimeoutSeconds,
+            ...load,
           }, ctx),
         );
         await writeJson();
@@ -143,6 +155,22 @@ async function main(): Promise<void> {
         );
         await writeJson();
       }
+      if (opts.snapshot) {
+        const { shape, path } = await valuesFile(opts.snapshotShape);
+        snapshots.push(
+          await runSnapshot({
+            store,
+            maxBytes: opts.maxBytes,
+            mapHeapMb: opts.mapHeapMb,
+            shape,
+            valuesFile: path,
+            ...load,
+            intervalSeconds: opts.snapshotIntervalSeconds,
+            parentDir: opts.snapshotDir,
+          }, ctx),
+        );
+        await writeJson();
+      }
     }
   } finally {
     for (const p of valuesFiles) await Deno.remove(p).catch(() => {});
@@ -159,6 +187,7 @@ async function main(): Promise<void> {
   );
   if (results.length) console.log(shapeTable(results) + "\n");
   if (sweeps.length) console.log(sweepTable(sweeps) + "\n");
+  if (snapshots.length) console.log(snapshotTable(snapshots) + "\n");
   console.log("Targets (issue 4):");
   for (const line of targetLines(results, sweeps)) console.log(`  ${line}`);
   await writeJson();

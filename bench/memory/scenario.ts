@@ -17,7 +17,7 @@
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
 import { type RunningServer, startBenchServer } from "../servers.ts";
-import { startArgs } from "../../tests/support/server_process.ts";
+import { SERVER_RUN_FLAGS } from "../../tests/support/server_process.ts";
 import type { LoadResult } from "../load/generator.ts";
 import {
   type MemoryLoadResult,
@@ -66,6 +66,8 @@ export async function codeVersion(): Promise<string> {
 
 /** Where things run and how the harness talks. */
 export interface Context {
+  /** Command prefix pinning the server (e.g. `taskset -c 0`), or empty. */
+  serverPin: string[];
   /** Command prefix pinning wrk and the probe, or empty. */
   loadPin: string[];
   /** Core the server is pinned to (and the `others%` noise gauge reads), or null. */
@@ -84,28 +86,52 @@ export interface ServerSettings {
   env?: Record<string, string>;
 }
 
+/**
+ * The server's command line for `s`: pinned, with the map store's heap
+ * limit, then `permissions` and `entry`.
+ */
+export function cacheServerArgv(
+  s: ServerSettings,
+  ctx: Context,
+  permissions: readonly string[] = SERVER_RUN_FLAGS,
+  entry = "main.ts",
+): string[] {
+  return [
+    ...ctx.serverPin,
+    Deno.execPath(),
+    "run",
+    ...(s.store === "map"
+      ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
+      : []),
+    ...permissions,
+    entry,
+  ];
+}
+
+/** The server's environment for `s` (`s.env` wins). */
+export function cacheServerEnv(s: ServerSettings): Record<string, string> {
+  return {
+    CACHE_STORE: s.store,
+    MAX_CACHE_BYTES: String(s.maxBytes),
+    NOT_FOUND_STATUS: "200",
+    LOG_LEVEL: "warn",
+    DEFAULT_TTL_SECONDS: "0",
+    ...s.env,
+  };
+}
+
 async function startCacheServer(
   s: ServerSettings,
   ctx: Context,
   name: string,
 ): Promise<RunningServer & { code: string }> {
   const code = await codeVersion();
+  const argv = cacheServerArgv(s, ctx);
   const server = await startBenchServer({
     name,
-    args: startArgs(
-      s.store === "map"
-        ? [`--v8-flags=--max-old-space-size=${s.mapHeapMb}`]
-        : [],
-    ),
-    core: ctx.serverCore ?? undefined,
-    env: {
-      CACHE_STORE: s.store,
-      MAX_CACHE_BYTES: String(s.maxBytes),
-      NOT_FOUND_STATUS: "200",
-      LOG_LEVEL: "warn",
-      DEFAULT_TTL_SECONDS: "0",
-      ...s.env,
-    },
+    command: argv[0],
+    args: argv.slice(1),
+    env: cacheServerEnv(s),
   });
   return { ...server, code };
 }

@@ -19,6 +19,20 @@ console.log(JSON.stringify({
   readOtherFile: attempt(() => Deno.readTextFileSync(Deno.args[0])),
   readProc: attempt(() => Deno.readTextFileSync("/proc/self/status")),
   writeFile: attempt(() => Deno.writeTextFileSync(Deno.args[1], "x")),
+  writeSnapshot: attempt(() =>
+    Deno.writeTextFileSync(`${Deno.args[2]}/kv.snapshot.tmp`, "x")
+  ),
+  readSnapshot: attempt(() => {
+    Deno.renameSync(
+      `${Deno.args[2]}/kv.snapshot.tmp`,
+      `${Deno.args[2]}/kv.snapshot`,
+    );
+    Deno.readTextFileSync(`${Deno.args[2]}/kv.snapshot`);
+    Deno.openSync(Deno.args[2]).syncSync();
+  }),
+  renameOutOfSnapshots: attempt(() =>
+    Deno.renameSync(`${Deno.args[2]}/kv.snapshot`, Deno.args[1])
+  ),
   runProgram: attempt(() =>
     new Deno.Command("true", { stdout: "null" }).outputSync()
   ),

@@ -22,7 +22,11 @@ export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 /** Absolute path of the repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** The flags `deno task start` runs main.ts with. */
+/**
+ * The flags `deno task start` runs main.ts with, without the snapshot
+ * directory (the benchmarks run without snapshots; the snapshot scenario
+ * adds it).
+ */
 export const SERVER_RUN_FLAGS = [
   "--unstable-net",
   "--allow-net",
@@ -42,7 +46,14 @@ export function startArgs(
 }
 
 /** Arguments of `deno task start`, for running main.ts as the task does. */
-export const START_ARGS = startArgs();
+export const START_ARGS = [
+  "run",
+  ...SERVER_RUN_FLAGS.map((flag) =>
+    flag.startsWith("--allow-read=") ? `${flag},snapshots` : flag
+  ),
+  "--allow-write=snapshots",
+  MAIN_TS,
+];
 
 /** How to start one server. */
 export interface ServerOptions {
@@ -110,7 +121,10 @@ export function freePort(): number {
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `url`/health until it answers 200; throws after `timeoutMs`. */
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+export async function waitHealthy(
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
