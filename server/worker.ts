@@ -8,7 +8,8 @@
  * @module
  */
 
-import { ArenaCache, type ArenaLayout } from "../lib/arena_cache.ts";
+import type { ArenaLayout } from "../lib/arena_cache.ts";
+import { attachSharedCache } from "../lib/create_cache.ts";
 import { type Env, parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
 import { Metrics } from "../routes/metrics.ts";
@@ -57,12 +58,7 @@ export function startWorker(
 ): () => Promise<void> {
   const config = parseConfig(start.env);
   const logger = createLogger(config.logLevel);
-  const cache = new ArenaCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-  }, start.layout);
+  const cache = attachSharedCache(config, start.layout);
   const metrics = start.metrics
     ? new Metrics(ROUTE_LABELS, {
       buffer: start.metrics,
