@@ -1,7 +1,8 @@
 /**
- * Entry point: configuration → cache → HTTP app → server (Deno's HTTP stack
- * with idle-connection timeouts, `server/serve.ts`), plus the periodic sweep
- * and graceful shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
+ * Entry point: configuration → cache → HTTP app → server (one serving
+ * isolate, `server/serving_isolate.ts`, or one per CPU over a shared store,
+ * `server/supervisor.ts`), plus the periodic sweep, snapshots and graceful
+ * shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
  * also works as a `deno compile` binary.
  *
  * @module
@@ -11,14 +12,11 @@ import { ConfigError, describeConfig, parseConfig } from "./lib/config.ts";
 import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
-import { LoopLagMonitor } from "./lib/loop_lag.ts";
 import { Metrics } from "./routes/metrics.ts";
 import { closeSnapshots, openSnapshots } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
-import { appOptionsFrom, createApp, ROUTE_LABELS } from "./routes/app.ts";
-import { BodyReader } from "./server/body_reader.ts";
-import { errorResponse } from "./routes/responses.ts";
-import { serve, type Server } from "./server/serve.ts";
+import { ROUTE_LABELS } from "./routes/app.ts";
+import { startServingIsolate } from "./server/serving_isolate.ts";
 import {
   resolveWorkerCount,
   superviseWorkers,
@@ -82,7 +80,6 @@ export async function main(): Promise<number> {
   const snapshots = await openSnapshots(cache, config, logger);
   if (snapshots === 1) return 1;
   const metrics = config.metrics ? new Metrics(ROUTE_LABELS) : undefined;
-  const loopLag = new LoopLagMonitor();
   const sweeper = new Sweeper(cache, {
     intervalMs: config.sweepIntervalMs,
     onPass: (pass) => {
@@ -90,55 +87,22 @@ export async function main(): Promise<number> {
       logger.debug("sweep pass", { ...pass });
     },
   });
-  const bodyReader = new BodyReader({
-    maxBytes: config.maxBodyBytes,
-    timeoutMs: config.bodyTimeoutMs,
-  });
-  // Read by /metrics at scrape time, once the server below exists.
-  const serving: { server?: Server } = {};
-  const app = createApp({
-    ...appOptionsFrom(config),
+  const isolate = startServingIsolate({
+    config,
     cache,
-    bodyReader,
-    metrics,
-    runtimeGauges: () => {
-      const memory = Deno.memoryUsage();
-      return {
-        eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
-        residentBytes: memory.rss,
-        heapUsedBytes: memory.heapUsed,
-        openConnections: serving.server?.connections ?? 0,
-        idleClosedConnections: serving.server?.idleClosed ?? 0,
-      };
-    },
     logger,
-    processStats: () => ({ workers: 1 }),
-  });
-
-  const server = serve({
-    hostname: config.host,
+    metrics,
     port: config.port,
-    idleTimeoutMs: config.idleTimeoutMs,
-    onError(error) {
-      logger.error("request failed outside the app", { error: String(error) });
-      return errorResponse(500, "Internal server error.");
-    },
-    onAcceptError(error) {
-      logger.error("accepting a connection failed; retrying", {
-        error: String(error),
-      });
-    },
+    processStats: () => ({ workers: 1 }),
     onListen: ({ hostname, port }) => logListening(hostname, port, 1),
-  }, app.fetch);
-  serving.server = server;
-  if (config.idleTimeoutMs > 0 && !server.idleTimeouts) {
+  });
+  if (config.idleTimeoutMs > 0 && !isolate.server.idleTimeouts) {
     logger.warn(
       `This Deno (${Deno.version.deno}) lacks the per-connection server kv-cache uses for IDLE_TIMEOUT_MS: idle and silent connections stay open. Put a proxy with timeouts in front, or run Deno 2.9.6.`,
     );
   }
   sweeper.start();
   snapshots?.start();
-  if (metrics) loopLag.start();
 
   const signal = await new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
@@ -153,15 +117,13 @@ export async function main(): Promise<number> {
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
   });
-  // Bodies still arriving must be read before shutdown() (denoland/deno#36809).
   const drained = await Promise.race([
-    bodyReader.whenIdle().then(() => server.shutdown()).then(() => true),
+    isolate.drain().then(() => true),
     timedOut,
   ]);
   clearTimeout(timer);
   await sweeper.stop();
-  loopLag.stop();
-  bodyReader.close();
+  isolate.close();
   if (!drained) {
     logger.warn("in-flight requests did not finish in time; exiting anyway", {
       timeoutMs: config.shutdownTimeoutMs,

@@ -22,8 +22,9 @@ import { missCounter, type RunResult } from "./measure.ts";
 import { listeningInodes, parseCoreTicks, parseProcStat } from "./procfs.ts";
 import { median, summarize, summaryTable, variantTable } from "./report.ts";
 import { escapeXml, niceCeil, renderSvg } from "./svg.ts";
-import { freePort } from "./server_process.ts";
-import { parseTimes, parseWrkOutput } from "./wrk.ts";
+import { freePort } from "../tests/support/server_process.ts";
+import { parseTimes } from "./load/times.ts";
+import { parseWrkOutput } from "./load/wrk.ts";
 
 Deno.test("data is deterministic, UUID-shaped and needs JSON escaping", () => {
   const a = makeEntries(200);

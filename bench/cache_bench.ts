@@ -10,9 +10,8 @@
  * @module
  */
 
-import { ArenaCache } from "../lib/arena_cache.ts";
 import type { Cache } from "../lib/cache.ts";
-import { MapCache } from "../lib/map_cache.ts";
+import { createCache } from "../lib/create_cache.ts";
 import { type Clock, ManualClock } from "../lib/clock.ts";
 import { makeEntries } from "./data.ts";
 
@@ -26,16 +25,19 @@ const BATCH = 1_000;
 /** The stores measured, by the name their rows carry. */
 const STORES: Record<string, (maxBytes: number, clock: Clock) => Cache> = {
   arena: (maxBytes, clock) =>
-    new ArenaCache({
-      maxBytes,
-      defaultTtlSeconds: 0,
-      maxKeySize: 256,
-      maxValueSize: 256,
-      clock,
-    }),
-  map: (maxBytes, clock) =>
-    new MapCache({ maxBytes, defaultTtlSeconds: 0, clock }),
+    createCache(storeSettings("arena", maxBytes), clock),
+  map: (maxBytes, clock) => createCache(storeSettings("map", maxBytes), clock),
 };
+
+function storeSettings(cacheStore: "arena" | "map", maxCacheBytes: number) {
+  return {
+    cacheStore,
+    maxCacheBytes,
+    defaultTtlSeconds: 0,
+    maxKeySize: 256,
+    maxValueSize: 256,
+  };
+}
 
 let sink = 0;
 let i = 0;

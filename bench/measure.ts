@@ -17,9 +17,9 @@ import {
 import {
   type RunningServer,
   type ServerSpec,
-  startServer,
-} from "./server_process.ts";
-import { type LoadResult, type LoadSpec, runWrk } from "./wrk.ts";
+  startBenchServer,
+} from "./servers.ts";
+import type { LoadResult, LoadRunner, LoadSpec } from "./load/generator.ts";
 import type { Workload } from "./workloads.ts";
 
 /** Everything the harness needs to run one workload on one server. */
@@ -36,12 +36,8 @@ export interface RunPlan {
   warmupSeconds: number;
   /** Prefill entries. */
   entries: Entry[];
-  /** Data file for the wrk script. */
-  wrkDataFile: string;
-  /** Command prefix pinning wrk to a core, or empty. */
-  loadPrefix: string[];
-  /** Runs one load (oha); when absent, wrk runs with `wrkDataFile` and `loadPrefix`. */
-  runLoad?: (spec: LoadSpec, url: string) => Promise<LoadResult>;
+  /** Runs the loads on this plan's server (the chosen generator's `runner()`). */
+  runLoad: LoadRunner;
   /** Cores the server and wrk are pinned to, or null when unpinned. */
   cores: { server: number; load: number } | null;
   /** Kernel clock ticks per second. */
@@ -120,7 +116,7 @@ interface PreparedRun {
   tag: string;
   server: RunningServer;
   spec: LoadSpec;
-  runLoad: (spec: LoadSpec, url: string) => Promise<LoadResult>;
+  runLoad: LoadRunner;
 }
 
 /** What is read just before a measured load. */
@@ -133,16 +129,13 @@ interface Before {
 async function prepare(plan: RunPlan): Promise<PreparedRun> {
   const { workload, log } = plan;
   const tag = `[${workload.name} ${plan.server.name} r${plan.round}]`;
-  const server = await startServer({
+  const server = await startBenchServer({
     ...plan.server,
     env: { ...plan.server.env, ...workload.env },
   });
   log(`${tag} started pid ${server.pid} on ${server.url}`);
   const spec: LoadSpec = { ...plan.load, ...workload.load };
-  const runLoad = plan.runLoad ??
-    ((s: LoadSpec, url: string) =>
-      runWrk(s, url, plan.wrkDataFile, plan.loadPrefix));
-  const run = { plan, tag, server, spec, runLoad };
+  const run = { plan, tag, server, spec, runLoad: plan.runLoad };
   try {
     if (workload.prefill) {
       await prefill(server.url, plan.entries);

@@ -18,8 +18,8 @@
 import { parseArgs } from "node:util";
 import { prefill } from "./client.ts";
 import { makeMissKeys } from "./data.ts";
-import { startPinnedServer } from "./server_process.ts";
-import { runWrk, writeWrkData } from "./wrk.ts";
+import { startPinnedServer } from "./servers.ts";
+import { runWrk, writeWrkData } from "./load/wrk.ts";
 import { entriesFor, putBodiesFor, WORKLOADS } from "./workloads.ts";
 import { parseDuration } from "./args.ts";
 

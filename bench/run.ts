@@ -26,20 +26,14 @@ import {
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
 import { runsTable, summarize, summaryTable, variantTable } from "./report.ts";
-import { SERVER_RUN_FLAGS, type ServerSpec } from "./server_process.ts";
+import type { ServerSpec } from "./servers.ts";
+import { startArgs } from "../tests/support/server_process.ts";
 import { renderSvg } from "./svg.ts";
-import {
-  chooseLoadGenerator,
-  fillNote,
-  makeOhaRunner,
-  ohaFillLines,
-  type OhaInputs,
-  probeOha,
-  splitConnections,
-  writeOhaInputs,
-} from "./oha.ts";
+import { selectLoadGenerator } from "./load/choose.ts";
+import type { PreparedLoad } from "./load/generator.ts";
+import { splitConnections } from "./load/oha/args.ts";
+import { fillNote } from "./load/oha/result.ts";
 import { probe } from "./probe_command.ts";
-import { writeWrkData } from "./wrk.ts";
 import {
   entriesFor,
   isSpelled,
@@ -76,11 +70,14 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   const workloads = selectWorkloads(opts.only);
 
-  const ohaCheck = await probeOha();
-  const generator = chooseLoadGenerator(
+  const cores = navigator.hardwareConcurrency;
+  const pinned = !opts.unpinned && cores >= 2 &&
+    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
+  const serverCore = pinned ? 0 : undefined;
+  const loadPin = pinned ? ["taskset", "-c", "1"] : [];
+  const { generator, ohaCheck } = await selectLoadGenerator(
     opts.loadGenerator,
-    ohaCheck,
-    await probe("wrk", ["-v"]),
+    { dir: RESULTS_DIR.replace(/\/$/, ""), prefix: loadPin },
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
   const spelled = workloads.filter(isSpelled);
@@ -95,11 +92,6 @@ async function main(): Promise<void> {
       splitConnections(opts.connections, w.load.getPercent); // throws if < 2
     }
   }
-  const cores = navigator.hardwareConcurrency;
-  const pinned = !opts.unpinned && cores >= 2 &&
-    (await probe("taskset", ["-c", "0", "true"])) !== undefined;
-  const serverPin = pinned ? ["taskset", "-c", "0"] : [];
-  const loadPin = pinned ? ["taskset", "-c", "1"] : [];
   const threads = opts.threads || (pinned ? 1 : 2);
   log(
     pinned
@@ -115,8 +107,7 @@ async function main(): Promise<void> {
       `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
     );
   }
-  const floorArgv = [
-    "deno",
+  const floorArgs = [
     "run",
     "--allow-net",
     "--allow-env",
@@ -128,15 +119,9 @@ async function main(): Promise<void> {
   const hitLength = String(meanHitBodyLength(entries));
   const server: ServerSpec = {
     name: "server",
-    argv: [
-      ...serverPin,
-      ...(opts.floorVsFloor ? floorArgv : [
-        "deno",
-        "run",
-        ...SERVER_RUN_FLAGS,
-        opts.entry,
-      ]),
-    ],
+    command: "deno",
+    args: opts.floorVsFloor ? floorArgs : startArgs([], opts.entry),
+    core: serverCore,
     cwd: ROOT,
     env: {
       LOG_LEVEL: "warn",
@@ -155,7 +140,9 @@ async function main(): Promise<void> {
   if (opts.floorVsFloor) server.env = floorEnv;
   const floor: ServerSpec = {
     name: "floor",
-    argv: [...serverPin, ...floorArgv],
+    command: "deno",
+    args: floorArgs,
+    core: serverCore,
     cwd: ROOT,
     env: floorEnv,
   };
@@ -163,14 +150,9 @@ async function main(): Promise<void> {
   // harness floor against floor, nor when loading running servers).
   const naive: ServerSpec | null = opts.floorVsFloor || opts.target ? null : {
     name: "naive",
-    argv: [
-      ...serverPin,
-      "deno",
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "bench/naive_server.ts",
-    ],
+    command: "deno",
+    args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
+    core: serverCore,
     cwd: ROOT,
     env: { LOG_LEVEL: "warn" },
   };
@@ -190,26 +172,25 @@ async function main(): Promise<void> {
   }
 
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
-  const wrkDataFile = `${RESULTS_DIR}wrk-data.tmp`;
-  let ohaInputs: OhaInputs | null = null;
-  if (generator.name === "oha") {
-    const fill = workloads.some((w) => w.load.mode === "fill");
-    ohaInputs = await writeOhaInputs(
-      RESULTS_DIR.replace(/\/$/, ""),
-      entries,
-      makeMissKeys(),
-      fill ? ohaFillLines(opts.durationSeconds + opts.warmupSeconds) : 0,
-    );
-  } else {
-    await writeWrkData(wrkDataFile, entries, makeMissKeys());
-  }
-  // A workload with its own data or spelling has its own wrk data file.
-  const wrkDataFileOf = async (w: Workload): Promise<string> => {
-    if (!isSpelled(w)) return wrkDataFile;
-    const path = `${RESULTS_DIR}wrk-data-${w.name}.tmp`;
+  const fill = workloads.some((w) => w.load.mode === "fill");
+  const sharedLoad = await generator.prepare({
+    entries,
+    missKeys: makeMissKeys(),
+    fillSeconds: fill ? opts.durationSeconds + opts.warmupSeconds : 0,
+  });
+  // A workload with its own data or spelling has its own input files.
+  const loadOf = async (w: Workload): Promise<PreparedLoad> => {
+    if (!isSpelled(w)) return sharedLoad;
     const own = entriesOf(w);
-    await writeWrkData(path, own, makeMissKeys(), putBodiesFor(w, own));
-    return path;
+    return await generator.prepare({
+      entries: own,
+      missKeys: makeMissKeys(),
+      fillSeconds: w.load.mode === "fill"
+        ? opts.durationSeconds + opts.warmupSeconds
+        : 0,
+      name: w.name,
+      putBodies: putBodiesFor(w, own),
+    });
   };
   const clockTicks = await clockTicksPerSecond();
   const startedAt = new Date().toISOString();
@@ -236,7 +217,7 @@ async function main(): Promise<void> {
   for (const workload of workloads) {
     log(`== ${workload.name}: ${workload.description}`);
     const workloadEntries = entriesOf(workload);
-    const workloadDataFile = await wrkDataFileOf(workload);
+    const workloadLoad = await loadOf(workload);
     // Servers without a store answer hits as long as this workload's.
     const hitEnv = {
       FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
@@ -258,14 +239,7 @@ async function main(): Promise<void> {
         },
         warmupSeconds: opts.warmupSeconds,
         entries: workloadEntries,
-        wrkDataFile: workloadDataFile,
-        loadPrefix: loadPin,
-        runLoad: ohaInputs
-          ? makeOhaRunner(ohaInputs, {
-            jsonArgs: ohaCheck.jsonArgs,
-            prefix: loadPin,
-          })
-          : undefined,
+        runLoad: workloadLoad.runner(),
         cores: pinned ? { server: 0, load: 1 } : null,
         clockTicks,
         checkValues: spec !== floor && !opts.floorVsFloor,

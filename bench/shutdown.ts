@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad } from "./checked_client.ts";
-import { startPinnedServer } from "./server_process.ts";
+import { startPinnedServer } from "./servers.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({

@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./args.ts";
 import { runCheckedLoad, verifyKeys } from "./checked_client.ts";
-import { startPinnedServer } from "./server_process.ts";
+import { startPinnedServer } from "./servers.ts";
 
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();

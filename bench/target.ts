@@ -7,7 +7,7 @@
  */
 
 import { findListeningPid } from "./procfs.ts";
-import type { RunningServer } from "./server_process.ts";
+import type { RunningServer } from "./servers.ts";
 
 /**
  * Wraps the running server at `url` as a {@linkcode RunningServer} named
@@ -35,9 +35,7 @@ export async function attachServer(
     url,
     port,
     pid,
-    spawnedPid: pid,
-    startupLine: "",
-    stop: () => Promise.resolve(),
+    stop: () => Promise.resolve({ success: true, code: 0, signal: null }),
     status: new Promise<Deno.CommandStatus>(() => {}),
   };
 }

@@ -14,7 +14,7 @@ import { parseOptions } from "./args.ts";
 import { makeEntries } from "./data.ts";
 import { measureTogether, type RunPlan } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
-import type { LoadResult, LoadSpec } from "./wrk.ts";
+import type { LoadResult, LoadSpec } from "./load/generator.ts";
 import { WORKLOADS } from "./workloads.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -60,7 +60,7 @@ async function scenario() {
   const plan = (name: string, requests: number): RunPlan => ({
     server: {
       name,
-      argv: [Deno.execPath(), "run", "-A", "bench/floor_server.ts"],
+      args: ["run", "-A", "bench/floor_server.ts"],
       cwd: ROOT,
       env: { FLOOR_HIT_BODY_LENGTH: "300" },
     },
@@ -69,8 +69,6 @@ async function scenario() {
     load: { connections: 1, threads: 1, durationSeconds: 1 },
     warmupSeconds: 0,
     entries: makeEntries(20),
-    wrkDataFile: "",
-    loadPrefix: [],
     runLoad: load(name, requests),
     cores: null,
     clockTicks,

@@ -12,7 +12,7 @@ import {
   makeUnicodeEntries,
   spellPutBody,
 } from "./data.ts";
-import type { LoadSpec } from "./wrk.ts";
+import type { LoadSpec } from "./load/generator.ts";
 
 /** One workload of the load test. */
 export interface Workload {

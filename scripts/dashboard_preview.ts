@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { startServer } from "../bench/server_process.ts";
+import { startBenchServer } from "../bench/servers.ts";
 import {
   DASHBOARD_JSON,
   dashboardPanels,
@@ -88,16 +88,8 @@ const PHASES:
   ];
 
 const root = new URL("..", import.meta.url).pathname;
-const server = await startServer({
+const server = await startBenchServer({
   name: "kv-cache",
-  argv: [
-    Deno.execPath(),
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read=.env",
-    "main.ts",
-  ],
   cwd: root,
   env: SERVER_ENV,
 });

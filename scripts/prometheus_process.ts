@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freePort } from "../bench/server_process.ts";
+import { freePort } from "../tests/support/server_process.ts";
 
 /** Options for {@linkcode startPrometheus}. */
 export interface PrometheusOptions {

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { ArenaCache, createArenaLayout } from "../lib/arena_cache.ts";
+import { createSharedCache } from "../lib/create_cache.ts";
 import { closeSnapshots, openSnapshots } from "../lib/snapshot_service.ts";
 import type { Config, Env } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -150,19 +150,8 @@ export async function superviseWorkers(
     );
     return 1;
   }
-  const layout = createArenaLayout({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-  }, true);
   // Opened here first, so that the store is initialised before any worker.
-  const cache = new ArenaCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-  }, layout);
+  const { cache, layout } = createSharedCache(config);
   const snapshots = await openSnapshots(cache, config, logger);
   if (snapshots === 1) return 1;
   const metricsMemory = config.metrics

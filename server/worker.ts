@@ -8,15 +8,13 @@
  * @module
  */
 
-import { ArenaCache, type ArenaLayout } from "../lib/arena_cache.ts";
+import type { ArenaLayout } from "../lib/arena_cache.ts";
+import { attachSharedCache } from "../lib/create_cache.ts";
 import { type Env, parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
-import { LoopLagMonitor } from "../lib/loop_lag.ts";
-import { Metrics, type RuntimeGauges } from "../routes/metrics.ts";
-import { appOptionsFrom, createApp, ROUTE_LABELS } from "../routes/app.ts";
-import { BodyReader } from "./body_reader.ts";
-import { errorResponse } from "../routes/responses.ts";
-import { serve, type Server } from "./serve.ts";
+import { Metrics } from "../routes/metrics.ts";
+import { ROUTE_LABELS } from "../routes/app.ts";
+import { startServingIsolate } from "./serving_isolate.ts";
 
 /** What the supervisor sends a worker to start it. */
 export interface WorkerStart {
@@ -60,12 +58,7 @@ export function startWorker(
 ): () => Promise<void> {
   const config = parseConfig(start.env);
   const logger = createLogger(config.logLevel);
-  const cache = new ArenaCache({
-    maxBytes: config.maxCacheBytes,
-    defaultTtlSeconds: config.defaultTtlSeconds,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-  }, start.layout);
+  const cache = attachSharedCache(config, start.layout);
   const metrics = start.metrics
     ? new Metrics(ROUTE_LABELS, {
       buffer: start.metrics,
@@ -74,68 +67,29 @@ export function startWorker(
     })
     : undefined;
   const requests = new Float64Array(start.requests);
-  const loopLag = new LoopLagMonitor();
-  const bodyReader = new BodyReader({
-    maxBytes: config.maxBodyBytes,
-    timeoutMs: config.bodyTimeoutMs,
-  });
-  // Read by the gauges once the server below exists.
-  const serving: { server?: Server } = {};
-  const runtimeGauges = (): RuntimeGauges => {
-    const memory = Deno.memoryUsage();
-    return {
-      eventLoopLagMaxMs: loopLag.takeMaxLagMs(),
-      residentBytes: memory.rss,
-      heapUsedBytes: memory.heapUsed,
-      openConnections: serving.server?.connections ?? 0,
-      idleClosedConnections: serving.server?.idleClosed ?? 0,
-    };
-  };
-  const app = createApp({
-    ...appOptionsFrom(config),
+  const index = start.index;
+  const isolate = startServingIsolate({
+    config,
     cache,
-    bodyReader,
-    metrics,
-    runtimeGauges,
     logger,
+    metrics,
+    port: start.port,
+    reusePort: true,
     processStats: () => ({
       workers: start.workers,
       workerRequests: Array.from(requests),
       lock: cache.lockStats(),
     }),
+    onRequest: () => requests[index]++,
   });
-  const index = start.index;
-  const server = serve({
-    hostname: config.host,
-    port: start.port,
-    reusePort: true,
-    idleTimeoutMs: config.idleTimeoutMs,
-    onError(error) {
-      logger.error("request failed outside the app", { error: String(error) });
-      return errorResponse(500, "Internal server error.");
-    },
-    onAcceptError(error) {
-      logger.error("accepting a connection failed; retrying", {
-        error: String(error),
-      });
-    },
-  }, (request, info) => {
-    requests[index]++;
-    return app.fetch(request, info);
-  });
-  serving.server = server;
   const publish = setInterval(() => {
-    metrics?.publishGauges(runtimeGauges());
+    metrics?.publishGauges(isolate.runtimeGauges());
   }, GAUGE_PUBLISH_MS);
-  if (metrics) loopLag.start();
-  report({ type: "listening", port: server.addr.port });
+  report({ type: "listening", port: isolate.server.addr.port });
   return async () => {
     clearInterval(publish);
-    // Bodies still arriving must be read before shutdown() (denoland/deno#36809).
-    await bodyReader.whenIdle();
-    await server.shutdown();
-    loopLag.stop();
-    bodyReader.close();
+    await isolate.drain();
+    isolate.close();
   };
 }
 

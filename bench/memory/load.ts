@@ -1,12 +1,14 @@
 /**
- * Runs wrk with `wrk/memory.lua`: a fill (PUTs of new keys, stopped with
+ * Runs wrk with `wrk/memory.lua` through the harness's wrk runner
+ * (`bench/load/wrk.ts`): a fill (PUTs of new keys, stopped with
  * SIGINT when the harness has seen enough) or a timed mixed GET/PUT load.
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
-import { type LoadResult, parseWrkOutput, wrkBaseArgs } from "../wrk.ts";
+import type { LoadResult } from "../load/generator.ts";
+import { startWrk, wrkBaseArgs } from "../load/wrk.ts";
 import type { Shape } from "./shapes.ts";
 
 /** Absolute path of the Lua script. */
@@ -79,34 +81,15 @@ export interface RunningLoad {
   stop(): void;
 }
 
-/** Starts wrk (through `prefix`, e.g. `["taskset", "-c", "1"]`). */
+/** Starts wrk (through `prefix`, e.g. `["taskset", "-c", "1"]`), untimed so that stop() reaches it. */
 export function startLoad(
   spec: MemoryLoadSpec,
   url: string,
   prefix: string[] = [],
 ): RunningLoad {
-  const argv = [...prefix, "wrk", ...memoryWrkArgs(spec, url)];
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const result = child.output().then((out) => {
-    const stdout = new TextDecoder().decode(out.stdout);
-    const line = stdout.split("\n").find((l) => l.startsWith("KVBENCH_JSON"));
-    if (!line) {
-      const stderr = new TextDecoder().decode(out.stderr);
-      throw new Error(`wrk failed (${out.code}): ${stderr}\n${stdout}`);
-    }
-    return parseWrkOutput(stdout) as MemoryLoadResult;
-  });
+  const wrk = startWrk(memoryWrkArgs(spec, url), { prefix });
   return {
-    result,
-    stop() {
-      try {
-        child.kill("SIGINT");
-      } catch { /* already exited */ }
-    },
+    result: wrk.result as Promise<MemoryLoadResult>,
+    stop: wrk.stop,
   };
 }

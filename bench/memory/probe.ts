@@ -13,6 +13,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { readLines } from "../../tests/support/lines.ts";
 
 /** One window of probe answers. */
 export interface ProbeWindow {
@@ -75,17 +76,8 @@ export function startProbe(
   }).spawn();
   const windows: ProbeWindow[] = [];
   const reading = (async () => {
-    let buf = "";
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith("{")) windows.push(JSON.parse(line));
-      }
+    for await (const line of readLines(child.stdout)) {
+      if (line.startsWith("{")) windows.push(JSON.parse(line));
     }
   })();
   return {

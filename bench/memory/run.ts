@@ -30,6 +30,7 @@ import {
 } from "./snapshot.ts";
 import { clockTicksPerSecond } from "../procfs.ts";
 import { probe } from "../probe_command.ts";
+import { WRK_MISSING } from "../load/wrk.ts";
 
 const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
   const wrkVersion = await probe("wrk", ["-v"]);
   if (!wrkVersion?.includes("wrk")) {
-    throw new Error("wrk not found on PATH (apt-get install -y wrk)");
+    throw new Error(WRK_MISSING);
   }
   const pinned = !opts.unpinned && navigator.hardwareConcurrency >= 2 &&
     (await probe("taskset", ["-c", "0", "true"])) !== undefined;

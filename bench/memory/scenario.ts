@@ -16,12 +16,9 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import {
-  type RunningServer,
-  SERVER_RUN_FLAGS,
-  startServer,
-} from "../server_process.ts";
-import type { LoadResult } from "../wrk.ts";
+import { type RunningServer, startBenchServer } from "../servers.ts";
+import { SERVER_RUN_FLAGS } from "../../tests/support/server_process.ts";
+import type { LoadResult } from "../load/generator.ts";
 import {
   type MemoryLoadResult,
   type MemoryLoadSpec,
@@ -73,7 +70,7 @@ export interface Context {
   serverPin: string[];
   /** Command prefix pinning wrk and the probe, or empty. */
   loadPin: string[];
-  /** Core the server is pinned to, for the `others%` noise gauge. */
+  /** Core the server is pinned to (and the `others%` noise gauge reads), or null. */
   serverCore: number | null;
   /** Clock ticks per second of /proc CPU times. */
   ticksPerSecond?: number;
@@ -129,10 +126,11 @@ async function startCacheServer(
   name: string,
 ): Promise<RunningServer & { code: string }> {
   const code = await codeVersion();
-  const server = await startServer({
+  const argv = cacheServerArgv(s, ctx);
+  const server = await startBenchServer({
     name,
-    argv: cacheServerArgv(s, ctx),
-    cwd: ROOT,
+    command: argv[0],
+    args: argv.slice(1),
     env: cacheServerEnv(s),
   });
   return { ...server, code };

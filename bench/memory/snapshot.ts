@@ -17,8 +17,12 @@
 
 import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
-import { freePort, SERVER_RUN_FLAGS, waitHealthy } from "../server_process.ts";
-import type { LoadResult } from "../wrk.ts";
+import {
+  freePort,
+  SERVER_RUN_FLAGS,
+  waitHealthy,
+} from "../../tests/support/server_process.ts";
+import type { LoadResult } from "../load/generator.ts";
 import { nextKeyAfter, startLoad } from "./load.ts";
 import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
 import { markdownTable } from "./report.ts";

@@ -4,7 +4,7 @@
 --   DATAFILE     lines "E<TAB>key<TAB>json-escaped value", "M<TAB>miss key"
 --                and, optionally, "B<TAB>PUT body" for each E line in turn:
 --                the body a mix sends for that key, in a client's spelling
---                (written by bench/wrk.ts; keys need no percent-encoding)
+--                (written by bench/load/wrk.ts; keys need no percent-encoding)
 --   MODE         "mix"  : GET_PERCENT% GETs of prefilled keys, the rest PUTs
 --                         of the same keys with their own values
 --                "fill" : PUTs of unique keys (never repeated)
@@ -14,16 +14,11 @@
 -- Requests for "mix" and "miss" are pre-built in init(); request() only picks
 -- one. No response() callback is defined, so wrk does not parse bodies; HTTP
 -- statuses > 399 are counted by wrk itself (summary.errors.status).
--- done() prints one line "KVBENCH_JSON {...}" for bench/wrk.ts to parse.
+-- done() prints one line "KVBENCH_JSON {...}" through bench/wrk/report.lua,
+-- for bench/load/wrk.ts to parse.
 
-local threads = {}
-local thread_count = 0
-
-function setup(thread)
-  thread:set("id", thread_count)
-  thread_count = thread_count + 1
-  table.insert(threads, thread)
-end
+local report = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.lua")
+setup = report.setup
 
 local gets, puts, mode, get_percent, nonce, counter = {}, {}, "mix", 50, 0, 0
 local values = {}
@@ -75,23 +70,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local g, p = 0, 0
-  for _, t in ipairs(threads) do
-    g = g + t:get("gets_sent")
-    p = p + t:get("puts_sent")
-  end
-  local e = summary.errors
-  local pct = {}
-  for _, q in ipairs({ 50, 90, 99, 99.9 }) do
-    table.insert(pct, string.format('"%s":%d', tostring(q), latency:percentile(q)))
-  end
-  io.write(string.format(
-    'KVBENCH_JSON {"durationUs":%d,"requests":%d,"bytes":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latencyUs":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"percentiles":{%s}},' ..
-    '"sent":{"get":%d,"put":%d}}\n',
-    summary.duration, summary.requests, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.mean, latency.max, latency.stdev, table.concat(pct, ","),
-    g, p))
+  report.write(summary, latency, report.sum("gets_sent"), report.sum("puts_sent"))
 end

@@ -14,19 +14,14 @@
 --
 -- With several threads, thread `id` writes keys START + id, START + id +
 -- threads, ... so keys stay unique. No response() callback: wrk counts
--- statuses > 399 itself. done() prints one line "KVBENCH_JSON {...}" in the
--- format of bench/wrk/kv.lua plus "counters" (PUTs sent per thread), so the
+-- statuses > 399 itself. done() prints one line "KVBENCH_JSON {...}" through
+-- bench/wrk/report.lua, plus "counters" (PUTs sent per thread), so the
 -- harness knows which keys were written. The harness stops a fill with
 -- SIGINT; wrk then reports as if the duration had ended.
 
-local threads = {}
-local thread_count = 0
-
-function setup(thread)
-  thread:set("id", thread_count)
-  thread_count = thread_count + 1
-  table.insert(threads, thread)
-end
+local report = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") ..
+  "../../wrk/report.lua")
+setup = report.setup
 
 local B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 local B62_DIGITS = {}
@@ -94,24 +89,6 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local g, p, counts = 0, 0, {}
-  for _, t in ipairs(threads) do
-    g = g + t:get("gets_sent")
-    p = p + t:get("counter")
-    table.insert(counts, tostring(t:get("counter")))
-  end
-  local e = summary.errors
-  local pct = {}
-  for _, q in ipairs({ 50, 90, 99, 99.9 }) do
-    table.insert(pct, string.format('"%s":%d', tostring(q), latency:percentile(q)))
-  end
-  io.write(string.format(
-    'KVBENCH_JSON {"durationUs":%d,"requests":%d,"bytes":%d,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latencyUs":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"percentiles":{%s}},' ..
-    '"sent":{"get":%d,"put":%d},"counters":[%s]}\n',
-    summary.duration, summary.requests, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency.min, latency.mean, latency.max, latency.stdev, table.concat(pct, ","),
-    g, p, table.concat(counts, ",")))
+  report.write(summary, latency, report.sum("gets_sent"), report.sum("counter"),
+    ',"counters":[' .. report.list("counter") .. ']')
 end
