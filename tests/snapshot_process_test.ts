@@ -154,9 +154,10 @@ Deno.test("kill -9 during periodic writes always leaves a loadable snapshot", ()
       );
     }
     await server.waitForLog("snapshot written");
-    // Kill at different moments of a write (one takes about 70 ms here): as
-    // its temporary file appears, into the blocks, about the sync and rename.
-    for (const delayMs of [0, 5, 20, 45, 70]) {
+    // Kill at different moments of a write (paced at 100 MB/s, one takes
+    // about 400 ms here): as its temporary file appears, into the blocks,
+    // about the sync and rename.
+    for (const delayMs of [0, 5, 100, 250, 390, 420, 460]) {
       while (!(await exists(temporary))) {
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
