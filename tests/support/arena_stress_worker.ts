@@ -9,6 +9,7 @@
  */
 
 import { ArenaCache, type ArenaLayout } from "../../lib/arena_cache.ts";
+import { seededRandom } from "../../bench/data.ts";
 
 /** What the test sends a stress worker. */
 export interface StressStart {
@@ -39,18 +40,6 @@ export interface StressReport {
   final: Record<string, string>;
 }
 
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Expected {
   value: string;
   /** Clock just before and after the write; Infinity for no expiry. */
@@ -77,7 +66,7 @@ function run(start: StressStart): StressReport {
   for (let ready; (ready = Atomics.load(time, 1)) < start.workers;) {
     Atomics.wait(time, 1, ready, 10);
   }
-  const next = random(start.seed);
+  const next = seededRandom(start.seed);
   const model = new Map<string, Expected>();
   const report: StressReport = {
     index: start.index,
