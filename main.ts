@@ -8,6 +8,7 @@
  * @module
  */
 
+import { finishesWithin } from "./server/deadline.ts";
 import { ConfigError, describeConfig, parseConfig } from "./lib/config.ts";
 import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
@@ -113,15 +114,10 @@ export async function main(): Promise<number> {
     signal,
     timeoutMs: config.shutdownTimeoutMs,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
-  });
-  const drained = await Promise.race([
-    isolate.drain().then(() => true),
-    timedOut,
-  ]);
-  clearTimeout(timer);
+  const drained = await finishesWithin(
+    isolate.drain(),
+    config.shutdownTimeoutMs,
+  );
   await sweeper.stop();
   isolate.close();
   if (!drained) {

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { finishesWithin } from "./deadline.ts";
 import { createSharedCache } from "../lib/create_cache.ts";
 import { closeSnapshots, openSnapshots } from "../lib/snapshot_service.ts";
 import type { Config, Env } from "../lib/config.ts";
@@ -242,16 +243,10 @@ export async function superviseWorkers(
     timeoutMs: config.shutdownTimeoutMs,
     workers,
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
-  });
-  const drained = await Promise.race([
-    Promise.all(started.map((worker) => worker.ask({ type: "stop" })))
-      .then(() => true),
-    timedOut,
-  ]);
-  clearTimeout(timer);
+  const drained = await finishesWithin(
+    Promise.all(started.map((worker) => worker.ask({ type: "stop" }))),
+    config.shutdownTimeoutMs,
+  );
   await sweeper.stop();
   stopAll();
   if (!drained) {
