@@ -44,6 +44,11 @@ export interface Options {
    * rounds, e.g. METRICS=off; empty for none.
    */
   variant: string[];
+  /**
+   * Entry of a variant measured in the same rounds (with `variant`'s
+   * environment, if any), e.g. bench/minimal_server.ts; undefined for none.
+   */
+  variantEntry?: string;
   /** Output path of the JSON results. */
   json: string;
   /** Output path of the SVG chart. */
@@ -89,6 +94,9 @@ export const USAGE = `Usage: deno task bench [options]
   --env KEY=VALUE     more environment for the server under test; repeatable
   --variant KEY=VALUE also measure the server with this environment, in the
                       same rounds (e.g. --variant METRICS=off); repeatable
+  --variant-entry F   also measure this entry as the variant, in the same
+                      rounds (e.g. bench/minimal_server.ts: the least a
+                      handler on Deno.serve costs)
   --target URL        load this running server instead of starting --entry
                       (e.g. deno task cluster's HAProxy); CPU is that of the
                       process listening on its port; workload env is not set
@@ -131,6 +139,7 @@ export function parseOptions(argv: string[]): Options {
       "max-cache-bytes": { type: "string" },
       env: { type: "string", multiple: true },
       variant: { type: "string", multiple: true },
+      "variant-entry": { type: "string" },
       json: { type: "string", default: "bench/results/latest.json" },
       svg: { type: "string", default: "bench/results/latest.svg" },
       "load-generator": { type: "string", default: "auto" },
@@ -163,10 +172,17 @@ export function parseOptions(argv: string[]): Options {
     maxCacheBytes: values["max-cache-bytes"],
     env: checkAssignments("--env", values.env ?? []),
     variant: checkAssignments("--variant", values.variant ?? []),
+    variantEntry: values["variant-entry"],
     json: values.json,
     svg: values.svg,
     loadGenerator: loadGeneratorOf(values["load-generator"]),
-    ...targetsOf(values.target, values.baseline, values.variant ?? []),
+    ...targetsOf(
+      values.target,
+      values.baseline,
+      values["variant-entry"] === undefined
+        ? values.variant ?? []
+        : [values["variant-entry"]],
+    ),
     help: values.help,
   };
 }

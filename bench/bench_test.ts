@@ -136,6 +136,13 @@ Deno.test("options: durations, lists and defaults", () => {
   assert.equal(parseOptions(["--unpinned"]).unpinned, true);
   assert.throws(() => parseOptions(["--rounds", "0"]));
   assert.throws(() => parseOptions(["--bogus"]));
+  assert.equal(
+    parseOptions(["--variant-entry", "bench/minimal_server.ts"]).variantEntry,
+    "bench/minimal_server.ts",
+  );
+  assert.throws(() =>
+    parseOptions(["--variant-entry", "x.ts", "--target", "http://h:1"])
+  );
 });
 
 Deno.test("stats helpers flatten counters and find misses", () => {
@@ -240,10 +247,23 @@ Deno.test("renderSvg emits one well-formed svg with escaped text", () => {
   assert.ok(!svg.includes("NaN"));
 });
 
-Deno.test("the naive server stores, answers and counts misses like the API", async () => {
+for (
+  const baseline of [
+    "bench/naive_server.ts",
+    "bench/minimal_server.ts",
+    "bench/raw_tcp_server.ts",
+  ]
+) {
+  Deno.test(`${baseline} stores, answers and counts misses like the API`, async () => {
+    await checkBaselineServer(baseline);
+  });
+}
+
+/** Runs a baseline server and checks it answers as the API does. */
+async function checkBaselineServer(entry: string): Promise<void> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "bench/naive_server.ts"],
+    args: ["run", "--allow-net", "--allow-env", entry],
     cwd: new URL("..", import.meta.url).pathname,
     env: { PORT: String(port), HOST: "127.0.0.1", NOT_FOUND_STATUS: "200" },
     stdout: "piped",
@@ -283,4 +303,4 @@ Deno.test("the naive server stores, answers and counts misses like the API", asy
     await child.stdout.cancel().catch(() => {});
     await child.status;
   }
-});
+}

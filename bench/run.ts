@@ -107,6 +107,11 @@ async function main(): Promise<void> {
       `${opts.entry} not found in ${ROOT}; use --floor-vs-floor to check the harness alone`,
     );
   }
+  if (opts.variantEntry && !(await exists(`${ROOT}${opts.variantEntry}`))) {
+    throw new Error(
+      `--variant-entry ${opts.variantEntry} not found in ${ROOT}`,
+    );
+  }
   const floorArgs = [
     "run",
     "--allow-net",
@@ -130,10 +135,13 @@ async function main(): Promise<void> {
       ...envOf(opts.env),
     },
   };
-  const variantLabel = opts.variant.join(" ");
-  const variant: ServerSpec | null = opts.variant.length === 0 ? null : {
+  const variantLabel = [opts.variantEntry ?? [], opts.variant].flat().join(
+    " ",
+  );
+  const variant: ServerSpec | null = variantLabel === "" ? null : {
     ...server,
     name: "server",
+    args: opts.variantEntry ? startArgs([], opts.variantEntry) : server.args,
     env: { ...server.env, ...envOf(opts.variant) },
   };
   const floorEnv = { LOG_LEVEL: "warn", FLOOR_HIT_BODY_LENGTH: hitLength };
