@@ -1,7 +1,7 @@
 /**
- * An experiment, not a server to run: {@link ./minimal_server.ts}'s handler
- * over `Deno.listen` and a hand-written HTTP/1.1 reader instead of
- * `Deno.serve`. It reads `Content-Length` bodies only (no chunked bodies, no
+ * An experiment, not a server to run: {@linkcode MinimalKv}, as
+ * `bench/minimal_server.ts` serves it, over `Deno.listen` and a hand-written
+ * HTTP/1.1 reader instead of `Deno.serve`. It reads `Content-Length` bodies only (no chunked bodies, no
  * `Expect`, no limits, no pipelining checks beyond what the load test sends)
  * and builds no `Request` or `Response` objects.
  *
@@ -16,72 +16,29 @@
  * @module
  */
 
+import { MinimalKv } from "./minimal_kv.ts";
+
 const port = Number(Deno.env.get("PORT") ?? "8080");
 const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
-const notFoundStatus = Deno.env.get("NOT_FOUND_STATUS") === "200" ? 200 : 404;
-
-const PUT_OK = '{"status":"OK","message":"Key inserted/updated successfully."}';
-const NOT_FOUND = '{"status":"ERROR","message":"Key not found."}';
-const BAD_REQUEST = '{"status":"ERROR","message":"Bad request."}';
-
+const kv = new MinimalKv(
+  Deno.env.get("NOT_FOUND_STATUS") === "200" ? 200 : 404,
+);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const store = new Map<string, string>();
-let misses = 0;
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Bad Request",
+  404: "Not Found",
+};
 
-/** The bytes of one response with a JSON body. */
-function response(body: string, status = 200): Uint8Array {
-  const reason = status === 200 ? "OK" : status === 404 ? "Not Found" : "Bad";
-  const bytes = encoder.encode(body);
-  return encoder.encode(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${bytes.length}\r\n\r\n${body}`,
-  );
-}
-
-function keyOf(target: string): string | undefined {
-  const at = target.indexOf("?key=");
-  if (at < 0) return undefined;
-  const end = target.indexOf("&", at);
-  const raw = end < 0 ? target.slice(at + 5) : target.slice(at + 5, end);
-  return raw.includes("%") || raw.includes("+")
-    ? decodeURIComponent(raw.replaceAll("+", " "))
-    : raw;
-}
-
+/** The bytes of the response to one request. */
 function handle(method: string, target: string, body: string): Uint8Array {
-  if (method === "POST") {
-    let parsed;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return response(BAD_REQUEST, 400);
-    }
-    if (typeof parsed?.key !== "string" || typeof parsed.value !== "string") {
-      return response(BAD_REQUEST, 400);
-    }
-    store.set(parsed.key, JSON.stringify(parsed.value));
-    return response(PUT_OK);
-  }
-  if (target.startsWith("/get?")) {
-    const key = keyOf(target);
-    const value = key === undefined ? undefined : store.get(key);
-    if (value === undefined) {
-      misses++;
-      return response(NOT_FOUND, notFoundStatus);
-    }
-    return response(
-      '{"status":"OK","key":' + JSON.stringify(key) + ',"value":' + value +
-        "}",
-    );
-  }
-  if (target === "/health") return response('{"status":"OK"}');
-  if (target === "/stats") {
-    return response(
-      JSON.stringify({ status: "OK", entries: store.size, misses }),
-    );
-  }
-  return response(BAD_REQUEST, 404);
+  const { status, body: answer } = kv.answer(method, target, body);
+  return encoder.encode(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
+      `content-type: application/json\r\n` +
+      `content-length: ${encoder.encode(answer).length}\r\n\r\n${answer}`,
+  );
 }
 
 const HEAD_END = [13, 10, 13, 10];
