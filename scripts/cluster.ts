@@ -112,8 +112,9 @@ async function waitHealthy(
 
 /**
  * Starts one node (`main.ts`) on 127.0.0.1:`port` as `deno task start` runs
- * it (its flags, from the repository root), with `env` added to this
- * process's environment; resolves once `/health` answers.
+ * it (its flags, from the repository root), with `LOG_LEVEL=warn`,
+ * `WORKERS=1` and `env` added to this process's environment (`env` wins);
+ * resolves once `/health` answers.
  */
 export async function startNode(
   port: number,
@@ -122,7 +123,13 @@ export async function startNode(
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", ...START_FLAGS, MAIN_TS],
     cwd: ROOT,
-    env: { LOG_LEVEL: "warn", ...env, HOST: "127.0.0.1", PORT: String(port) },
+    env: {
+      LOG_LEVEL: "warn",
+      WORKERS: "1",
+      ...env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+    },
     stdin: "null",
   }).spawn();
   const node = served(`http://127.0.0.1:${port}`, process);
