@@ -4,7 +4,10 @@
  * 0.0.0.0:7171) in front of them, hashing each key to one node. Prints one
  * line once everything answers, and stops everything on SIGINT/SIGTERM.
  * Every other variable (.env included) goes to the nodes as `deno task start`
- * reads it. `PORT=0` picks free ports. See docs/cluster.md.
+ * reads it, and the nodes run with its flags, from the repository root; but
+ * `WORKERS` defaults to 1 (the nodes are the spread over cores), and with
+ * `SNAPSHOT_FILE` each node keeps its own file. `PORT=0` picks free ports.
+ * See docs/cluster.md.
  *
  * The pieces (`startNode`, `startHaproxy`, `startCluster`) are exported for
  * the tests and the benchmark.
@@ -15,6 +18,7 @@
 import { type Config, ConfigError, parseConfig } from "../lib/config.ts";
 import { readEnvFile } from "../lib/env_file.ts";
 import { checkHealth } from "./healthcheck.ts";
+import { ROOT, START_FLAGS } from "./start_flags.ts";
 import {
   type ClusterNode,
   haproxyConfig,
@@ -107,16 +111,25 @@ async function waitHealthy(
 }
 
 /**
- * Starts one node (`main.ts`) on 127.0.0.1:`port` with `env` added to this
- * process's environment; resolves once `/health` answers.
+ * Starts one node (`main.ts`) on 127.0.0.1:`port` as `deno task start` runs
+ * it (its flags, from the repository root), with `LOG_LEVEL=warn`,
+ * `WORKERS=1` and `env` added to this process's environment (`env` wins);
+ * resolves once `/health` answers.
  */
 export async function startNode(
   port: number,
   env: Record<string, string> = {},
 ): Promise<Served> {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read=.env", MAIN_TS],
-    env: { LOG_LEVEL: "warn", ...env, HOST: "127.0.0.1", PORT: String(port) },
+    args: ["run", ...START_FLAGS, MAIN_TS],
+    cwd: ROOT,
+    env: {
+      LOG_LEVEL: "warn",
+      WORKERS: "1",
+      ...env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+    },
     stdin: "null",
   }).spawn();
   const node = served(`http://127.0.0.1:${port}`, process);
@@ -153,6 +166,35 @@ export async function startHaproxy(options: {
     throw error;
   }
   return proxy;
+}
+
+/**
+ * The snapshot file of node `name` for the cluster's `SNAPSHOT_FILE`: its own
+ * file beside it, so that no node overwrites or loads another's keys
+ * (`snapshots/kv.snapshot` → `snapshots/kv.node1.snapshot`).
+ */
+export function nodeSnapshotFile(file: string, name: string): string {
+  const slash = file.lastIndexOf("/");
+  const dot = file.lastIndexOf(".");
+  return dot > slash + 1
+    ? `${file.slice(0, dot)}.${name}${file.slice(dot)}`
+    : `${file}.${name}`;
+}
+
+/**
+ * The variables `deno task cluster` gives every node, from its merged
+ * environment `env` (.env and the process's): `LOG_LEVEL` warn and `WORKERS`
+ * 1 unless set, and `SNAPSHOT_FILE` (made per node by
+ * {@linkcode startCluster}).
+ */
+export function nodeEnv(
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  return {
+    LOG_LEVEL: env.LOG_LEVEL ?? "warn",
+    WORKERS: env.WORKERS ?? "1",
+    ...(env.SNAPSHOT_FILE ? { SNAPSHOT_FILE: env.SNAPSHOT_FILE } : {}),
+  };
 }
 
 /** Finds a port P such that P..P+count are all free on 127.0.0.1. */
@@ -203,7 +245,10 @@ export interface ClusterOptions {
   haproxy: string;
   /** The nodes' configuration: its body limit and timeouts shape the proxy's. */
   nodeConfig: Pick<Config, "maxBodyBytes" | "bodyTimeoutMs" | "idleTimeoutMs">;
-  /** Variables added to the nodes' environment. */
+  /**
+   * Variables added to the nodes' environment. A non-blank `SNAPSHOT_FILE`
+   * is made one file per node ({@linkcode nodeSnapshotFile}).
+   */
   env?: Record<string, string>;
   /** Configuration overrides (check interval, threads, ...). */
   haproxyOptions?: Partial<HaproxyConfigOptions>;
@@ -230,10 +275,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return failed ? `a process exited with ${failed.code}` : undefined;
   };
   try {
+    const snapshotFile = options.env?.SNAPSHOT_FILE?.trim();
     const started = await Promise.all(
       Array.from(
         { length: options.nodes },
-        (_, i) => startNode(port + 1 + i, options.env),
+        (_, i) =>
+          startNode(port + 1 + i, {
+            ...options.env,
+            ...(snapshotFile
+              ? { SNAPSHOT_FILE: nodeSnapshotFile(snapshotFile, nodeName(i)) }
+              : {}),
+          }),
       ),
     );
     nodes.push(...started);
@@ -242,7 +294,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       : options.host;
     const config: HaproxyConfigOptions = {
       nodes: nodes.map((node, i): ClusterNode => ({
-        name: `node${i + 1}`,
+        name: nodeName(i),
         address: node.url.slice("http://".length),
       })),
       bind: `${host}:${port}`,
@@ -267,6 +319,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await stop();
     throw error;
   }
+}
+
+/** Name of the node at `index` in ring order: `node1`, `node2`, … */
+function nodeName(index: number): string {
+  return `node${index + 1}`;
 }
 
 /** Runs the launcher; resolves with the exit code. */
@@ -296,6 +353,7 @@ export async function main(): Promise<number> {
       host: config.host,
       haproxy,
       nodeConfig: config,
+      env: nodeEnv(env),
     });
   } catch (error) {
     console.error(`kv-cache cluster: ${(error as Error).message}`);

@@ -10,6 +10,8 @@ import {
   findOnPath,
   freePortRange,
   KV_KEY_LUA,
+  nodeEnv,
+  nodeSnapshotFile,
   startCluster,
   startHaproxy,
   startNode,
@@ -24,6 +26,7 @@ import {
 } from "../scripts/haproxy_config.ts";
 import { parseOptions } from "../bench/args.ts";
 import { attachServer } from "../bench/target.ts";
+import { ROOT } from "../scripts/start_flags.ts";
 
 const HAPROXY = findOnPath("haproxy") ??
   (existsFile("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : undefined);
@@ -43,6 +46,14 @@ const NODE_CONFIG = {
 /** Fast health checks, so that a killed node is noticed within ~100 ms. */
 const FAST_CHECKS = { checkIntervalMs: 100, checkFall: 1, checkRise: 1 };
 
+function existsDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 function existsFile(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
@@ -51,7 +62,10 @@ function existsFile(path: string): boolean {
   }
 }
 
-function startTestCluster(nodes: number): Promise<Cluster> {
+function startTestCluster(
+  nodes: number,
+  env?: Record<string, string>,
+): Promise<Cluster> {
   return startCluster({
     nodes,
     port: 0,
@@ -59,6 +73,7 @@ function startTestCluster(nodes: number): Promise<Cluster> {
     haproxy: HAPROXY!,
     nodeConfig: NODE_CONFIG,
     haproxyOptions: FAST_CHECKS,
+    env,
   });
 }
 
@@ -520,6 +535,87 @@ Deno.test({
       await assert.rejects(fetch(`http://127.0.0.1:${p}/health`));
     }
   },
+});
+
+Deno.test({
+  name:
+    `nodes run with deno task start's flags: WORKERS=2 serves, each node writes and reloads its own snapshot${NO_HAPROXY}`,
+  ignore: !HAPROXY,
+  fn: async () => {
+    // As with deno task start, SNAPSHOT_FILE is a file in the repository's
+    // snapshots/ (the only directory its flags let a node write).
+    const directory = `${ROOT}snapshots`;
+    const created = !existsDirectory(directory);
+    if (created) await Deno.mkdir(directory);
+    const file = `snapshots/cluster-test-${crypto.randomUUID()}.snapshot`;
+    const env = { WORKERS: "2", SNAPSHOT_FILE: file };
+    const keys = Array.from({ length: 40 }, (_, i) => `kept-${i}`);
+    let cluster: Cluster | undefined;
+    try {
+      cluster = await startTestCluster(2, env);
+      for (const node of cluster.nodes) {
+        const stats = await (await fetch(`${node.url}/stats`)).json();
+        assert.equal(stats.workers, 2, `${node.url} serves from 2 isolates`);
+      }
+      await eachLimited(keys, 8, (key) => put(cluster!.url, key, `v-${key}`));
+      const before = await owners(cluster, keys);
+      assert.equal(new Set(before).size, 2, "keys on both nodes");
+      assert.equal(await cluster.stop(), undefined, "nodes exit cleanly");
+      cluster = undefined;
+      for (const name of ["node1", "node2"]) {
+        const path = `${ROOT}${nodeSnapshotFile(file, name)}`;
+        assert.ok(existsFile(path), `${name} wrote ${path}`);
+      }
+      assert.ok(!existsFile(`${ROOT}${file}`), "no file shared by the nodes");
+
+      cluster = await startTestCluster(2, env);
+      for (const key of keys) {
+        assert.equal(await getValue(cluster.url, key), `v-${key}`, key);
+      }
+      // Each node loaded its own keys only.
+      assert.deepEqual(await owners(cluster, keys), before);
+    } finally {
+      await cluster?.stop();
+      for (const name of ["node1", "node2"]) {
+        await Deno.remove(`${ROOT}${nodeSnapshotFile(file, name)}`)
+          .catch(() => {});
+      }
+      if (created) await Deno.remove(directory).catch(() => {});
+    }
+  },
+});
+
+Deno.test("deno task cluster gives each node its own snapshot file, one isolate and warn logs by default", () => {
+  assert.equal(
+    nodeSnapshotFile("snapshots/kv.snapshot", "node1"),
+    "snapshots/kv.node1.snapshot",
+  );
+  assert.equal(
+    nodeSnapshotFile("snapshots/kv", "node2"),
+    "snapshots/kv.node2",
+  );
+  assert.equal(
+    nodeSnapshotFile("snapshots.d/.kv", "node3"),
+    "snapshots.d/.kv.node3",
+  );
+  assert.deepEqual(nodeEnv({}), { LOG_LEVEL: "warn", WORKERS: "1" });
+  assert.deepEqual(nodeEnv({ SNAPSHOT_FILE: "" }), {
+    LOG_LEVEL: "warn",
+    WORKERS: "1",
+  });
+  assert.deepEqual(
+    nodeEnv({
+      LOG_LEVEL: "info",
+      WORKERS: "auto",
+      SNAPSHOT_FILE: "snapshots/kv.snapshot",
+      PORT: "7171",
+    }),
+    {
+      LOG_LEVEL: "info",
+      WORKERS: "auto",
+      SNAPSHOT_FILE: "snapshots/kv.snapshot",
+    },
+  );
 });
 
 Deno.test("deno task cluster stops with a message on a bad CLUSTER_NODES or no haproxy", async () => {

@@ -15,12 +15,12 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { readStats } from "../client.ts";
+import { START_FLAGS } from "../../scripts/start_flags.ts";
 import {
-  freePort,
-  SERVER_RUN_FLAGS,
-  waitHealthy,
+  MAIN_TS,
+  type ServerProcess,
+  startServer,
 } from "../../tests/support/server_process.ts";
 import type { LoadResult } from "../load/generator.ts";
 import { nextKeyAfter, startLoad } from "./load.ts";
@@ -37,7 +37,6 @@ import {
   type ShapeOptions,
 } from "./scenario.ts";
 
-const MAIN_TS = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const SNAPSHOT_FILE = "snapshots/bench.snapshot";
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,37 +106,26 @@ export interface SnapshotScenarioResult {
   failure?: string;
 }
 
-type LogLine = Record<string, unknown> & { msg: string };
+/** A server's log line, parsed as JSON. */
+type LogLine = Record<string, unknown>;
 
-/** A server process whose JSON log lines are kept. */
-interface LoggedServer {
-  url: string;
-  logs: LogLine[];
-  child: Deno.ChildProcess;
-  waitFor(msg: string, timeoutMs: number): Promise<LogLine>;
-}
-
-/** Starts main.ts with the snapshot permissions in `cwd`; keeps its log lines. */
-function spawnServer(
+/**
+ * Starts main.ts as `deno task start` runs it (its flags, snapshots/ included)
+ * from `cwd`, through the launcher of the tests and benchmarks; resolves once
+ * `/health` answers (within `readyTimeoutMs`). Its log lines are kept; no
+ * SIGKILL follows a SIGTERM, so the shutdown write may take its time.
+ */
+function startSnapshotServer(
   s: ServerSettings,
   ctx: Context,
   cwd: string,
   env: Record<string, string>,
-): LoggedServer {
-  const port = freePort();
-  // deno task start's flags: snapshots/ is the working directory's.
-  const argv = cacheServerArgv(
-    s,
-    ctx,
-    [
-      ...SERVER_RUN_FLAGS.map((flag) =>
-        flag.startsWith("--allow-read=") ? `${flag},snapshots` : flag
-      ),
-      "--allow-write=snapshots",
-    ],
-    MAIN_TS,
-  );
-  const child = new Deno.Command(argv[0], {
+  readyTimeoutMs: number,
+): Promise<ServerProcess> {
+  const argv = cacheServerArgv(s, ctx, START_FLAGS, MAIN_TS);
+  return startServer({
+    name: "snapshot server",
+    command: argv[0],
     args: argv.slice(1),
     cwd,
     env: {
@@ -146,59 +134,40 @@ function spawnServer(
       // One isolate, as measured (workers would read lib/ from cwd).
       WORKERS: "1",
       SNAPSHOT_FILE,
-      PORT: String(port),
-      HOST: "127.0.0.1",
       ...env,
     },
-    stdin: "null",
-    stdout: "piped",
     stderr: "inherit",
-  }).spawn();
-  const logs: LogLine[] = [];
-  (async () => {
-    let buffered = "";
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          logs.push(JSON.parse(line));
-        } catch {
-          logs.push({ msg: line });
-        }
-      }
-    }
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${port}`,
-    logs,
-    child,
-    async waitFor(msg, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = logs.find((line) => line.msg === msg);
-        if (found) return found;
-        await delay(20);
-      }
-      throw new Error(`no "${msg}" log line within ${timeoutMs} ms`);
-    },
-  };
+    ready: "health",
+    readyTimeoutMs,
+  });
 }
 
+/** Sends `signal` to `server`; resolves with the ms until it exited. */
 async function stopAndWait(
-  child: Deno.ChildProcess,
+  server: ServerProcess,
   signal: Deno.Signal,
 ): Promise<number> {
   const started = Date.now();
-  try {
-    child.kill(signal);
-  } catch { /* already gone */ }
-  await child.status;
+  await server.stop(signal);
   return Date.now() - started;
+}
+
+/** Resolves with `server`'s first log line `msg`; rejects after `timeoutMs`. */
+function logLine(
+  server: ServerProcess,
+  msg: string,
+  timeoutMs: number,
+): Promise<LogLine> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    server.waitForLog(msg),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no "${msg}" log line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
@@ -281,15 +250,15 @@ export async function runSnapshot(
     writes: [],
     probeMaxOutsideWritesMs: NaN,
   };
-  let server = spawnServer(o, ctx, dir, {
-    SNAPSHOT_INTERVAL_S: String(o.intervalSeconds),
-  });
+  let server: ServerProcess | undefined;
   let probe = undefined as Awaited<ReturnType<typeof startProbe>> | undefined;
   let sampler: RssSampler | undefined;
   const ticks = ctx.ticksPerSecond ?? 100;
   try {
-    await waitHealthy(server.url, 20_000);
-    sampler = new RssSampler(server.child.pid, 200);
+    server = await startSnapshotServer(o, ctx, dir, {
+      SNAPSHOT_INTERVAL_S: String(o.intervalSeconds),
+    }, 20_000);
+    sampler = new RssSampler(server.pid, 200);
     probe = startProbe(server.url, ctx.loadPin);
     const base = {
       shape: o.shape,
@@ -445,7 +414,7 @@ export async function runSnapshot(
     const newestKeys = nextKeyAfter(mixedKeys, o.threads, mixed.counters);
 
     // Shutdown: the drain, then the final write.
-    out.stopMs = await stopAndWait(server.child, "SIGTERM");
+    out.stopMs = await stopAndWait(server, "SIGTERM");
     const final = server.logs.find((line) =>
       line.msg === "snapshot written" && line.reason === "shutdown"
     );
@@ -465,10 +434,9 @@ export async function runSnapshot(
 
     // Warm restart.
     const spawned = Date.now();
-    server = spawnServer(o, ctx, dir, {});
-    await waitHealthy(server.url, 600_000);
+    server = await startSnapshotServer(o, ctx, dir, {}, 600_000);
     const readyMs = Date.now() - spawned;
-    const loaded = await server.waitFor("snapshot loaded", 1000);
+    const loaded = await logLine(server, "snapshot loaded", 1000);
     out.load = {
       durationMs: Number(loaded.durationMs),
       bytes: Number(loaded.bytes),
@@ -492,7 +460,7 @@ export async function runSnapshot(
   } finally {
     sampler?.stop();
     await probe?.stop();
-    await stopAndWait(server.child, "SIGKILL");
+    if (server) await stopAndWait(server, "SIGKILL");
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return out;

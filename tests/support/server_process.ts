@@ -14,6 +14,7 @@
  * @module
  */
 
+import { START_FLAGS } from "../../scripts/start_flags.ts";
 import { readLines } from "./lines.ts";
 
 /** Absolute path of the project's entry point. */
@@ -25,18 +26,20 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 /**
  * The flags `deno task start` runs main.ts with, without the snapshot
  * directory (the benchmarks run without snapshots; the snapshot scenario
- * adds it).
+ * runs with all of {@linkcode START_FLAGS}).
  */
-export const SERVER_RUN_FLAGS = [
-  "--unstable-net",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read=.env,lib,routes,server",
-];
+export const SERVER_RUN_FLAGS: readonly string[] = START_FLAGS
+  .filter((flag) => !flag.startsWith("--allow-write="))
+  .map((flag) =>
+    flag.startsWith("--allow-read=")
+      ? flag.replace(/,snapshots(?=,|$)/, "")
+      : flag
+  );
 
 /**
- * Arguments of `deno task start` after `deno`, with `denoFlags` (e.g.
- * `--cpu-prof`) before the entry point (main.ts by default).
+ * Arguments of `deno task start` after `deno`, without the snapshot
+ * directory, with `denoFlags` (e.g. `--cpu-prof`) before the entry point
+ * (main.ts by default).
  */
 export function startArgs(
   denoFlags: string[] = [],
@@ -46,14 +49,7 @@ export function startArgs(
 }
 
 /** Arguments of `deno task start`, for running main.ts as the task does. */
-export const START_ARGS = [
-  "run",
-  ...SERVER_RUN_FLAGS.map((flag) =>
-    flag.startsWith("--allow-read=") ? `${flag},snapshots` : flag
-  ),
-  "--allow-write=snapshots",
-  MAIN_TS,
-];
+export const START_ARGS: string[] = ["run", ...START_FLAGS, MAIN_TS];
 
 /** How to start one server. */
 export interface ServerOptions {
