@@ -8,16 +8,16 @@
  * @module
  */
 
-import { finishesWithin } from "./server/deadline.ts";
 import { ConfigError, describeConfig, parseConfig } from "./lib/config.ts";
 import { createCache } from "./lib/create_cache.ts";
 import { readEnvFile } from "./lib/env_file.ts";
 import { createLogger } from "./lib/logger.ts";
 import { Metrics } from "./routes/metrics.ts";
-import { closeSnapshots, openSnapshots } from "./lib/snapshot_service.ts";
+import { openSnapshots } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { ROUTE_LABELS } from "./routes/app.ts";
 import { startServingIsolate } from "./server/serving_isolate.ts";
+import { shutDown } from "./server/shutdown.ts";
 import {
   resolveWorkerCount,
   superviseWorkers,
@@ -110,24 +110,15 @@ export async function main(): Promise<number> {
       Deno.addSignalListener(name, () => resolve(name));
     }
   });
-  logger.info("shutting down", {
-    signal,
+  return await shutDown({
+    logger,
     timeoutMs: config.shutdownTimeoutMs,
+    fields: { signal },
+    drain: () => isolate.drain(),
+    sweeper,
+    close: () => isolate.close(),
+    snapshots,
   });
-  const drained = await finishesWithin(
-    isolate.drain(),
-    config.shutdownTimeoutMs,
-  );
-  await sweeper.stop();
-  isolate.close();
-  if (!drained) {
-    logger.warn("in-flight requests did not finish in time; exiting anyway", {
-      timeoutMs: config.shutdownTimeoutMs,
-    });
-  }
-  const saved = await closeSnapshots(snapshots, logger);
-  logger.info("stopped");
-  return saved ? 0 : 1;
 }
 
 /** Reports whether `hostname` is a loopback address. */

@@ -22,9 +22,9 @@
  * @module
  */
 
-import { finishesWithin } from "./deadline.ts";
 import { createSharedCache } from "../lib/create_cache.ts";
-import { closeSnapshots, openSnapshots } from "../lib/snapshot_service.ts";
+import { openSnapshots } from "../lib/snapshot_service.ts";
+import { shutDown } from "./shutdown.ts";
 import type { Config, Env } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Metrics, metricsRegionSlots } from "../routes/metrics.ts";
@@ -238,23 +238,14 @@ export async function superviseWorkers(
     stopAll();
     return 1;
   }
-  logger.info("shutting down", {
-    signal: outcome.signal,
+  return await shutDown({
+    logger,
     timeoutMs: config.shutdownTimeoutMs,
-    workers,
+    fields: { signal: outcome.signal, workers },
+    drain: () =>
+      Promise.all(started.map((worker) => worker.ask({ type: "stop" }))),
+    sweeper,
+    close: stopAll,
+    snapshots,
   });
-  const drained = await finishesWithin(
-    Promise.all(started.map((worker) => worker.ask({ type: "stop" }))),
-    config.shutdownTimeoutMs,
-  );
-  await sweeper.stop();
-  stopAll();
-  if (!drained) {
-    logger.warn("in-flight requests did not finish in time; exiting anyway", {
-      timeoutMs: config.shutdownTimeoutMs,
-    });
-  }
-  const saved = await closeSnapshots(snapshots, logger);
-  logger.info("stopped");
-  return saved ? 0 : 1;
 }
