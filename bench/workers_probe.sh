@@ -5,8 +5,11 @@
 set -u
 cd "$(dirname "$0")/.."
 PORT=$((20000 + RANDOM % 20000))
+# The start task's flags, from the one place they are written.
+flags=$(deno eval 'import { START_FLAGS } from "./scripts/start_flags.ts"; console.log(START_FLAGS.join(" "))')
+# shellcheck disable=SC2086 # the flags are words
 WORKERS=$1 PORT=$PORT HOST=127.0.0.1 LOG_LEVEL=warn NOT_FOUND_STATUS=200 \
-  deno run --unstable-net --allow-net --allow-env --allow-read=.env,lib,routes,server main.ts &
+  deno run $flags main.ts &
 pid=$!
 for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
 wrk -t2 -c100 -d3s -s bench/wrk/put_get_mix.lua "http://127.0.0.1:$PORT" > /dev/null
