@@ -179,9 +179,8 @@ export function parseOptions(argv: string[]): Options {
     ...targetsOf(
       values.target,
       values.baseline,
-      values["variant-entry"] === undefined
-        ? values.variant ?? []
-        : [values["variant-entry"]],
+      (values.variant ?? []).length > 0 ||
+        values["variant-entry"] !== undefined,
     ),
     help: values.help,
   };
@@ -191,14 +190,16 @@ export function parseOptions(argv: string[]): Options {
 function targetsOf(
   target: string | undefined,
   baseline: string | undefined,
-  variant: string[],
+  startsVariant: boolean,
 ): { target?: string; baseline?: string } {
   if (target === undefined) {
     if (baseline !== undefined) throw new Error("--baseline needs --target");
     return {};
   }
-  if (variant.length > 0) {
-    throw new Error("--variant starts servers; it cannot go with --target");
+  if (startsVariant) {
+    throw new Error(
+      "--variant and --variant-entry start servers; they cannot go with --target",
+    );
   }
   for (const [flag, url] of [["--target", target], ["--baseline", baseline]]) {
     if (url === undefined) continue;

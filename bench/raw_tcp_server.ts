@@ -31,14 +31,19 @@ const REASONS: Record<number, string> = {
   404: "Not Found",
 };
 
-/** The bytes of the response to one request. */
+/** The bytes of the response to one request: its body encoded once. */
 function handle(method: string, target: string, body: string): Uint8Array {
   const { status, body: answer } = kv.answer(method, target, body);
-  return encoder.encode(
+  const bytes = encoder.encode(answer);
+  const head = encoder.encode(
     `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
       `content-type: application/json\r\n` +
-      `content-length: ${encoder.encode(answer).length}\r\n\r\n${answer}`,
+      `content-length: ${bytes.length}\r\n\r\n`,
   );
+  const response = new Uint8Array(head.length + bytes.length);
+  response.set(head);
+  response.set(bytes, head.length);
+  return response;
 }
 
 const HEAD_END = [13, 10, 13, 10];
