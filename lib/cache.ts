@@ -149,6 +149,22 @@ export interface EntryWalk {
   step(visit: EntryVisitor): boolean;
 }
 
+/** A live entry as {@linkcode Cache.entry} reads it. */
+export interface CacheEntry {
+  /** The value. */
+  value: string;
+  /** Absolute expiry in ms since the epoch on the cache's clock; 0: never. */
+  expiresAt: number;
+}
+
+/** One batch of a {@linkcode Cache.scan}. */
+export interface ScanBatch {
+  /** Where the next batch starts; 0 once the iteration is complete. */
+  cursor: number;
+  /** Live keys of this batch (possibly none, even if `cursor` is not 0). */
+  keys: string[];
+}
+
 /**
  * What the HTTP layer and the sweeper need from a cache. Any store that keeps
  * these semantics can replace {@linkcode MapCache} without touching routes.
@@ -189,4 +205,47 @@ export interface Cache {
    * {@linkcode Cache.setJson}, and within the store's limits.
    */
   restore(literals: JsonLiterals, expiresAt: number): void;
+
+  // --- what the Redis commands need -----------------------------------------
+
+  /** The time on the cache's clock, in ms since the epoch. */
+  now(): number;
+  /**
+   * Returns the live entry for `key` (value and absolute expiry), or
+   * `undefined` if absent or expired; counts a hit or a miss as `get` does.
+   */
+  entry(key: string): CacheEntry | undefined;
+  /**
+   * Inserts or overwrites `key` as the newest entry, expiring at `expiresAt`
+   * (ms since the epoch on the cache's clock; 0: never).
+   *
+   * @throws {RangeError} if the key or value is outside the store's limits;
+   * the store is then unchanged.
+   */
+  setEntry(key: string, value: string, expiresAt: number): void;
+  /**
+   * Changes the expiry of the live entry `key` to `expiresAt` (0: never)
+   * without rewriting it or changing its age; returns false (and changes
+   * nothing) if there is no live entry. An `expiresAt` in the past removes it.
+   */
+  setExpiry(key: string, expiresAt: number): boolean;
+  /**
+   * Runs `fn` as one critical section of the store: no other isolate's
+   * operation on a shared store interleaves with the calls `fn` makes on this
+   * cache. `fn` must not await and must be bounded (it holds the lock); calls
+   * may nest. Returns what `fn` returns; an exception leaves whatever `fn`
+   * already changed.
+   */
+  atomically<T>(fn: () => T): T;
+  /**
+   * One bounded batch of an iteration over the live keys: pass 0 to start and
+   * then each returned cursor until it is 0 again. Reports at least the keys
+   * present for the whole iteration (a key may be reported twice), and looks
+   * at about `count` keys per call. An unknown cursor is treated as complete.
+   */
+  scan(cursor: number, count: number): ScanBatch;
+  /** A live key picked at random, or `undefined` if none is found. */
+  randomKey(): string | undefined;
+  /** Removes every entry, in time bounded by the store's size in segments. */
+  clear(): void;
 }
