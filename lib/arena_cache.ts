@@ -45,10 +45,12 @@
 
 import type {
   Cache,
+  CacheEntry,
   CacheStats,
   EntryVisitor,
   EntryWalk,
   JsonLiterals,
+  ScanBatch,
   SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -128,6 +130,9 @@ export interface ArenaCacheOptions extends ArenaLayoutOptions {
  * reserve run out.
  */
 export const RECLAIM_PACE = 4;
+
+/** Buckets {@linkcode ArenaCache.randomKey} looks at before giving up. */
+export const RANDOM_KEY_BUCKETS = 4096;
 
 /** Most free segments kept in reserve once the store is full. */
 export const MAX_RESERVED_SEGMENTS = 4;
@@ -211,6 +216,8 @@ export class ArenaCache implements Cache {
   readonly #reserve: number;
   #scratch = new Uint8Array(1024);
   #foundPrevious = NIL;
+  /** How many critical sections of this isolate are open (they nest). */
+  #depth = 0;
 
   /**
    * Opens a store: a new private one from `options`, or the one in `layout`
@@ -287,7 +294,7 @@ export class ArenaCache implements Cache {
       );
     }
     let length: number;
-    lock.acquire();
+    this.#enter();
     try {
       const address = this.#lookup(key);
       if (address === NIL) return undefined;
@@ -300,7 +307,7 @@ export class ArenaCache implements Cache {
       }
       this.#scratch.set(this.#bytes.subarray(start, start + length));
     } finally {
-      this.#release(lock);
+      this.#exit();
     }
     return decoder.decode(this.#scratch.subarray(0, length));
   }
@@ -308,11 +315,30 @@ export class ArenaCache implements Cache {
   /** {@inheritDoc Cache.set} */
   set(key: string, value: string, ttlSeconds?: number): void {
     checkEntry(key, value, ttlSeconds, this.#limits);
+    this.#storeString(key, value, ttlSeconds, undefined);
+  }
+
+  /** {@inheritDoc Cache.setEntry} */
+  setEntry(key: string, value: string, expiresAt: number): void {
+    checkEntry(key, value, undefined, this.#limits);
+    this.#storeString(key, value, undefined, expiresAt);
+  }
+
+  /**
+   * Stores a checked key and value, expiring `ttlSeconds` from now or, when
+   * that is undefined, at `expiresAt`.
+   */
+  #storeString(
+    key: string,
+    value: string,
+    ttlSeconds: number | undefined,
+    expiresAt: number | undefined,
+  ): void {
     const valueJson = JSON.stringify(value);
     const room = RECORD_HEADER_BYTES + jsonStringRoom(key.length) +
       3 * valueJson.length;
     if (room > this.#segmentBytes) this.#tooLarge(room);
-    this.#lock?.acquire();
+    this.#enter();
     try {
       const slot = this.#headWithRoom(room);
       const end = (slot + 1) * this.#segmentBytes;
@@ -332,9 +358,14 @@ export class ArenaCache implements Cache {
       if (read < valueJson.length || size > this.#maxRecordBytes) {
         this.#tooLarge(size);
       }
-      this.#link(slot, keyLength, written, this.#expiry(ttlSeconds));
+      this.#link(
+        slot,
+        keyLength,
+        written,
+        expiresAt ?? this.#expiry(ttlSeconds),
+      );
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
   }
 
@@ -375,7 +406,7 @@ export class ArenaCache implements Cache {
     literals: JsonLiterals,
     visit: EntryVisitor,
   ): boolean {
-    this.#lock?.acquire();
+    this.#enter();
     try {
       const length = this.#state[C_ORDER_LENGTH];
       let slot = -1;
@@ -413,7 +444,7 @@ export class ArenaCache implements Cache {
       reported[slot] = this.#generation[slot] + 1;
       return true;
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
   }
 
@@ -431,7 +462,7 @@ export class ArenaCache implements Cache {
     const valueLength = literals.valueEnd - valueStart;
     const size = RECORD_HEADER_BYTES + keyLength + valueLength;
     if (size > this.#maxRecordBytes) this.#tooLarge(size);
-    this.#lock?.acquire();
+    this.#enter();
     try {
       const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
       const keyStart = slot * this.#segmentBytes + this.#used[slot] +
@@ -449,7 +480,7 @@ export class ArenaCache implements Cache {
         expiresAt ?? this.#expiry(ttlSeconds),
       );
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
   }
 
@@ -461,7 +492,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.delete} */
   delete(key: string): boolean {
-    this.#lock?.acquire();
+    this.#enter();
     try {
       const address = this.#findKey(key);
       if (address === NIL) return false;
@@ -474,23 +505,199 @@ export class ArenaCache implements Cache {
       this.#numbers[F_DELETES]++;
       return true;
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
+  }
+
+  /** {@inheritDoc Cache.now} */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** {@inheritDoc Cache.entry} */
+  entry(key: string): CacheEntry | undefined {
+    let length: number;
+    let expiresAt: number;
+    this.#enter();
+    try {
+      const address = this.#lookup(key);
+      if (address === NIL) return undefined;
+      const p = (address - 1) * 8;
+      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+      length = this.#words[p / 4 + VALUE_LENGTH];
+      expiresAt = this.#doubles[p / 8 + EXPIRES_AT];
+      this.#copyOut(start, length);
+    } finally {
+      this.#exit();
+    }
+    return {
+      value: JSON.parse(decoder.decode(this.#scratch.subarray(0, length))),
+      expiresAt,
+    };
+  }
+
+  /** {@inheritDoc Cache.setExpiry} */
+  setExpiry(key: string, expiresAt: number): boolean {
+    this.#enter();
+    try {
+      const address = this.#findKey(key);
+      if (address === NIL) return false;
+      const now = this.#clock.now();
+      if (this.#isExpired(address, now)) {
+        this.#remove(address, this.#foundPrevious);
+        this.#numbers[F_EXPIRED_ON_READ]++;
+        return false;
+      }
+      if (expiresAt !== 0 && expiresAt <= now) {
+        // An expiry in the past deletes the key, as in Redis.
+        this.#remove(address, this.#foundPrevious);
+        this.#numbers[F_DELETES]++;
+        return true;
+      }
+      this.#doubles[address - 1 + EXPIRES_AT] = expiresAt;
+      return true;
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /** {@inheritDoc Cache.atomically} */
+  atomically<T>(fn: () => T): T {
+    this.#enter();
+    try {
+      return fn();
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc Cache.scan}
+   *
+   * The cursor is a bucket of the linear-hashing index; a batch reports
+   * whole buckets, in increasing order, from the cursor on. Nothing present
+   * for a whole iteration is missed: a key only ever moves between buckets
+   * when its bucket `b` splits, and then to `b + L` (`L` the buckets of the
+   * level), which is the newest bucket, so at or past any cursor; a key that
+   * stays in `b` was reported with it or will be. Overwrites and compactions
+   * keep a key in its bucket. Only `clear` shrinks the index, and no key is
+   * present across it; a cursor past the buckets in use ends the iteration.
+   */
+  scan(cursor: number, count: number): ScanBatch {
+    const keys: string[] = [];
+    this.#enter();
+    try {
+      const state = this.#state;
+      const inUse = state[C_LEVEL_BUCKETS] + state[C_SPLIT];
+      if (!(Number.isInteger(cursor) && cursor >= 0 && cursor < inUse)) {
+        return { cursor: 0, keys };
+      }
+      const now = this.#clock.now();
+      const words = this.#words;
+      let examined = 0;
+      let bucket = cursor;
+      while (bucket < inUse && examined < count) {
+        let address = this.#buckets[bucket++];
+        while (address !== NIL) {
+          examined++;
+          if (!this.#isExpired(address, now)) keys.push(this.#keyAt(address));
+          address = words[(address - 1) * 2 + NEXT];
+        }
+      }
+      return { cursor: bucket < inUse ? bucket : 0, keys };
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc Cache.randomKey}
+   *
+   * Looks at the chains of up to {@linkcode RANDOM_KEY_BUCKETS} buckets from
+   * a random one on; the first live key found wins, so keys that share a
+   * bucket with others are picked less often (uniform enough for RANDOMKEY).
+   */
+  randomKey(): string | undefined {
+    this.#enter();
+    try {
+      const state = this.#state;
+      if (state[C_ENTRIES] === 0) return undefined;
+      const inUse = state[C_LEVEL_BUCKETS] + state[C_SPLIT];
+      const start = Math.floor(Math.random() * inUse);
+      const now = this.#clock.now();
+      const tries = Math.min(inUse, RANDOM_KEY_BUCKETS);
+      for (let i = 0; i < tries; i++) {
+        let address = this.#buckets[(start + i) % inUse];
+        while (address !== NIL) {
+          if (!this.#isExpired(address, now)) return this.#keyAt(address);
+          address = this.#words[(address - 1) * 2 + NEXT];
+        }
+      }
+      return undefined;
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /**
+   * {@inheritDoc Cache.clear}
+   *
+   * Every segment in use goes back to the free list and the index back to
+   * its first level: a few thousand writes at most, whatever the cache
+   * holds. The buckets past the first level keep stale chains, but a bucket
+   * is only read once a split has rewritten it.
+   */
+  clear(): void {
+    this.#enter();
+    try {
+      const state = this.#state;
+      const jobLength = state[C_JOB_LENGTH];
+      for (let i = 0; i < jobLength; i++) this.#rewriting[this.#job[i]] = 0;
+      state[C_JOB_LENGTH] = 0;
+      const length = state[C_ORDER_LENGTH];
+      for (let i = 0; i < length; i++) this.#releaseSegment(this.#order[i]);
+      state[C_ORDER_LENGTH] = 0;
+      state[C_HEAD] = -1;
+      this.#buckets.fill(NIL, 0, INITIAL_BUCKETS);
+      state[C_LEVEL_BUCKETS] = INITIAL_BUCKETS;
+      state[C_SPLIT] = 0;
+      state[C_ENTRIES] = 0;
+      this.#numbers[F_LIVE_BYTES] = 0;
+      this.#startSweepAt(-1);
+    } finally {
+      this.#exit();
+    }
+  }
+
+  /** The key of the record at `address`, decoded (under the lock). */
+  #keyAt(address: number): string {
+    const p = (address - 1) * 8;
+    const length = this.#words[p / 4 + KEY_LENGTH];
+    this.#copyOut(p + RECORD_HEADER_BYTES, length);
+    return JSON.parse(decoder.decode(this.#scratch.subarray(0, length)));
+  }
+
+  /** Copies `length` bytes of the store from `start` to the scratch buffer. */
+  #copyOut(start: number, length: number): void {
+    if (this.#scratch.length < length) {
+      this.#scratch = new Uint8Array(2 * length);
+    }
+    this.#scratch.set(this.#bytes.subarray(start, start + length));
   }
 
   /** {@inheritDoc Cache.sweep} */
   sweep(maxEntries: number): SweepResult {
-    this.#lock?.acquire();
+    this.#enter();
     try {
       return this.#sweep(maxEntries);
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
   }
 
   /** {@inheritDoc Cache.stats} */
   stats(): CacheStats {
-    this.#lock?.acquire();
+    this.#enter();
     try {
       const state = this.#state;
       const numbers = this.#numbers;
@@ -514,7 +721,7 @@ export class ArenaCache implements Cache {
         ),
       };
     } finally {
-      this.#release(this.#lock);
+      this.#exit();
     }
   }
 
@@ -528,6 +735,16 @@ export class ArenaCache implements Cache {
         (this.#lock?.contended ?? 0),
       slept: this.#numbers[F_LOCK_SLEPT] + (this.#lock?.slept ?? 0),
     };
+  }
+
+  /** Opens a critical section: takes the lock unless one is already open. */
+  #enter(): void {
+    if (this.#depth++ === 0) this.#lock?.acquire();
+  }
+
+  /** Closes a critical section: releases the lock when it was the outermost. */
+  #exit(): void {
+    if (--this.#depth === 0) this.#release(this.#lock);
   }
 
   /** Releases the lock, first publishing this isolate's contention count. */
