@@ -1,0 +1,252 @@
+// Differential test (issue 22): random command sequences, sent to Debian's
+// redis-server over RESP and to a real kv-cache process (started as
+// `deno task start` runs it) over the Upstash REST protocol (`POST /`,
+// `/pipeline`, `/multi-exec`, without base64 so results are plain), every
+// answer compared: results exactly, errors by their message, TTLs within a
+// tolerance, KEYS/SCAN as sets (see tests/support/redis_differential.ts).
+//
+// The harness is checked on its own too: two redis-servers must agree, and
+// a subject that answers one thing wrong must be caught.
+//
+// Environment:
+// - REDIS_DIFF_RUNS (200): sequences per property; REDIS_DIFF_SEED: replay.
+// - REDIS_DIFF_SUBJECT=redis: compare with a second redis-server instead of
+//   kv-cache (to work on the harness without the server).
+// - REDIS_DIFF_SURVEY=1: do not stop at the first mismatch: list every kind
+//   of disagreement found (one per command and reason), then fail.
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  type Command,
+  COMMAND_NAMES,
+  type Step,
+  step,
+} from "../support/redis_commands.ts";
+import {
+  Mismatch,
+  respSide,
+  restSide,
+  runSteps,
+  type Side,
+} from "../support/redis_differential.ts";
+import {
+  NO_REDIS,
+  REDIS_IGNORED,
+  type RedisServer,
+  startRedisServer,
+} from "../support/redis_server.ts";
+import type { RespClient, RespReply } from "../support/redis_resp.ts";
+import { ROOT, START_ARGS, startServer } from "../support/server_process.ts";
+
+const RUNS = Number(Deno.env.get("REDIS_DIFF_RUNS") ?? 200);
+const SEED = Deno.env.get("REDIS_DIFF_SEED");
+const SUBJECT = Deno.env.get("REDIS_DIFF_SUBJECT") ?? "kv-cache";
+const SURVEY = Deno.env.get("REDIS_DIFF_SURVEY") === "1";
+const TOKEN = "differential-test-token-0123456789";
+
+const sequence = fc.array(step, { minLength: 1, maxLength: 30, size: "max" });
+
+/** Starts a redis-server and opens a connection to it. */
+async function redis(): Promise<{ server: RedisServer; client: RespClient }> {
+  const server = await startRedisServer();
+  return { server, client: await server.connect() };
+}
+
+/** Counts, per command name, how often the steps ran it. */
+function tally(counts: Map<string, number>, steps: readonly Step[]): void {
+  for (const s of steps) {
+    const commands = s.kind === "single" ? [s.command] : s.commands;
+    for (const c of commands) {
+      const name = String(c[0]).toLowerCase();
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+}
+
+/**
+ * Runs `runs` random sequences on both sides; in survey mode collects one
+ * mismatch per command name and reason instead of stopping at the first.
+ */
+async function compare(
+  reference: Side,
+  subject: Side,
+  runs: number,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const found = new Map<string, string>();
+  await fc.assert(
+    fc.asyncProperty(sequence, async (steps) => {
+      tally(counts, steps);
+      await runSteps(reference, subject, steps, {
+        onMismatch: SURVEY
+          ? (m: Mismatch) => {
+            const kind = `${String(m.command[0]).toLowerCase()}: ${
+              m.message.split("\n")[0].replace(/^.*?: /, "")
+            }`;
+            if (!found.has(kind)) found.set(kind, m.message);
+          }
+          : undefined,
+      });
+    }),
+    { numRuns: runs, ...(SEED ? { seed: Number(SEED) } : {}) },
+  );
+  if (found.size) {
+    throw new Error(
+      `${found.size} kinds of disagreement:\n\n${
+        [...found.values()].join("\n\n")
+      }`,
+    );
+  }
+  return counts;
+}
+
+Deno.test({
+  name: `differential: ${SUBJECT} answers every command as redis-server does` +
+    NO_REDIS,
+  ignore: REDIS_IGNORED,
+  async fn() {
+    const reference = await redis();
+    let stopSubject: () => Promise<unknown>;
+    let subject: Side;
+    if (SUBJECT === "redis") {
+      const other = await redis();
+      subject = respSide(other.client, "redis (subject)");
+      stopSubject = async () => {
+        other.client.close();
+        await other.server.stop();
+      };
+    } else {
+      const server = await startServer({
+        args: START_ARGS,
+        cwd: ROOT,
+        env: {
+          WORKERS: "1",
+          AUTH_TOKEN: TOKEN,
+          MAX_VALUE_SIZE: "100000",
+          LOG_LEVEL: "warn",
+        },
+      });
+      subject = restSide({ url: server.url, token: TOKEN });
+      stopSubject = () => server.stop();
+    }
+    try {
+      const started = performance.now();
+      const counts = await compare(
+        respSide(reference.client),
+        subject,
+        RUNS,
+      );
+      const missing = COMMAND_NAMES.filter((n) => (counts.get(n) ?? 0) < 5);
+      assert.deepEqual(missing, [], "commands the runs hardly exercised");
+      console.log(
+        `${RUNS} sequences against redis-server ${reference.server.version} in ${
+          Math.round(performance.now() - started)
+        } ms`,
+      );
+    } finally {
+      reference.client.close();
+      await reference.server.stop();
+      await stopSubject();
+    }
+  },
+});
+
+/** A side that answers like `inner` except where `alter` changes a reply. */
+function faulty(
+  inner: Side,
+  alter: (command: Command, reply: RespReply) => RespReply,
+): Side {
+  return {
+    name: "faulty",
+    command: async (args) => alter(args, await inner.command(args)),
+    batch: async (commands, atomic) => {
+      const replies = await inner.batch(commands, atomic);
+      return Array.isArray(replies)
+        ? replies.map((r, i) => alter(commands[i], r))
+        : replies;
+    },
+  };
+}
+
+const is = (command: Command, name: string) =>
+  String(command[0]).toLowerCase() === name;
+
+Deno.test({
+  name:
+    "differential harness: two redis-servers agree, and each kind of wrong answer is caught" +
+    NO_REDIS,
+  ignore: REDIS_IGNORED,
+  async fn() {
+    const a = await redis();
+    const b = await redis();
+    try {
+      const reference = respSide(a.client);
+      const twin = respSide(b.client, "redis (twin)");
+      await compare(reference, twin, 40);
+      const faults: [string, (c: Command, r: RespReply) => RespReply][] = [
+        [
+          "incrby",
+          (c, r) =>
+            is(c, "incrby") && "result" in r && typeof r.result === "number"
+              ? { result: r.result + 1 }
+              : r,
+        ],
+        [
+          "set",
+          (c, r) =>
+            is(c, "set") && "error" in r && r.error === "ERR syntax error"
+              ? { error: "ERR Syntax error" }
+              : r,
+        ],
+        [
+          "ttl",
+          (c, r) =>
+            is(c, "ttl") && "result" in r && Number(r.result) > 0
+              ? { result: Number(r.result) + 10 }
+              : r,
+        ],
+        [
+          "keys",
+          (c, r) =>
+            is(c, "keys") && "result" in r && Array.isArray(r.result) &&
+              r.result.length > 1
+              ? { result: r.result.slice(1) }
+              : r,
+        ],
+        [
+          "scan",
+          (c, r) =>
+            is(c, "scan") && "result" in r && Array.isArray(r.result) &&
+              Array.isArray(r.result[1]) && r.result[1].includes("ab")
+              ? { result: [r.result[0], r.result[1].filter((k) => k !== "ab")] }
+              : r,
+        ],
+        [
+          "get",
+          (c, r) =>
+            is(c, "get") && "result" in r && r.result === null
+              ? { result: "" }
+              : r,
+        ],
+      ];
+      for (const [name, alter] of faults) {
+        const outcome = await fc.check(
+          fc.asyncProperty(
+            sequence,
+            (steps) => runSteps(reference, faulty(twin, alter), steps),
+          ),
+          { numRuns: 500, endOnFailure: true },
+        );
+        assert.ok(outcome.failed, `a wrong ${name} answer went unnoticed`);
+        const error = outcome.errorInstance;
+        assert.ok(error instanceof Mismatch, String(error));
+        assert.ok(is(error.command, name), error.message);
+      }
+    } finally {
+      for (const side of [a, b]) {
+        side.client.close();
+        await side.server.stop();
+      }
+    }
+  },
+});
