@@ -11,7 +11,9 @@
 // Environment:
 // - REDIS_DIFF_RUNS (200): sequences per property; REDIS_DIFF_SEED: replay.
 // - REDIS_DIFF_SUBJECT=redis: compare with a second redis-server instead of
-//   kv-cache (to work on the harness without the server).
+//   kv-cache; =shim: with a second redis-server behind the REST shim
+//   (tests/support/redis_rest_shim.ts), to work on the harness without the
+//   server.
 // - REDIS_DIFF_SURVEY=1: do not stop at the first mismatch: list every kind
 //   of disagreement found (one per command and reason), then fail.
 import assert from "node:assert/strict";
@@ -36,6 +38,7 @@ import {
   startRedisServer,
 } from "../support/redis_server.ts";
 import type { RespClient, RespReply } from "../support/redis_resp.ts";
+import { startRestShim } from "../support/redis_rest_shim.ts";
 import { ROOT, START_ARGS, startServer } from "../support/server_process.ts";
 
 const RUNS = Number(Deno.env.get("REDIS_DIFF_RUNS") ?? 200);
@@ -108,10 +111,16 @@ Deno.test({
     const reference = await redis();
     let stopSubject: () => Promise<unknown>;
     let subject: Side;
-    if (SUBJECT === "redis") {
+    if (SUBJECT === "redis" || SUBJECT === "shim") {
       const other = await redis();
-      subject = respSide(other.client, "redis (subject)");
+      const shim = SUBJECT === "shim"
+        ? await startRestShim(other.server, { token: TOKEN })
+        : undefined;
+      subject = shim
+        ? restSide({ url: shim.url, token: TOKEN }, "redis (REST shim)")
+        : respSide(other.client, "redis (subject)");
       stopSubject = async () => {
+        await shim?.stop();
         other.client.close();
         await other.server.stop();
       };

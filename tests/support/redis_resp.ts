@@ -150,23 +150,31 @@ export class RespClient {
    * Runs `commands` in MULTI ... EXEC and answers as the REST protocol's
    * `/multi-exec` does: one reply per command. When Redis refuses the
    * transaction (a command refused while queued: wrong arity, unknown
-   * command), resolves with EXEC's error instead.
+   * command), resolves with EXEC's error instead. No other command of this
+   * client goes between MULTI and EXEC.
    */
-  async transaction(
+  transaction(
     commands: readonly (readonly string[])[],
   ): Promise<RespReply[] | { error: string }> {
-    const multi = await this.raw(["MULTI"]);
-    if (multi !== "OK") throw new Error(`MULTI answered ${String(multi)}`);
-    for (const command of commands) await this.raw(command);
-    const exec = await this.raw(["EXEC"]);
-    if (exec instanceof RespError) return { error: exec.message };
-    if (!Array.isArray(exec)) throw new Error(`EXEC answered ${exec}`);
-    return exec.map(toReply);
+    return this.#exclusive(async () => {
+      const multi = await this.#roundTrip(["MULTI"]);
+      if (multi !== "OK") throw new Error(`MULTI answered ${String(multi)}`);
+      for (const command of commands) await this.#roundTrip(command);
+      const exec = await this.#roundTrip(["EXEC"]);
+      if (exec instanceof RespError) return { error: exec.message };
+      if (!Array.isArray(exec)) throw new Error(`EXEC answered ${exec}`);
+      return exec.map(toReply);
+    });
   }
 
   /** Sends `args` as one command and resolves with the reply as parsed. */
   raw(args: readonly string[]): Promise<RespRaw> {
-    const run = this.#queue.then(() => this.#roundTrip(args));
+    return this.#exclusive(() => this.#roundTrip(args));
+  }
+
+  /** Runs `job` once every job queued before it has settled. */
+  #exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job);
     this.#queue = run.catch(() => {});
     return run;
   }
