@@ -8,15 +8,19 @@
 import {
   type Cache,
   CacheCounters,
+  type CacheEntry,
   type CacheStats,
   type EntryWalk,
   type JsonLiterals,
+  type ScanBatch,
   type SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { checkEntry, type EntryLimits } from "./entry_limits.ts";
-import { MapWalk } from "./map_walk.ts";
+import { MapScans, MapWalk } from "./map_walk.ts";
 import { estimateEntryBytes } from "./size.ts";
+
+export { MAX_OPEN_SCANS } from "./map_walk.ts";
 
 const decoder = new TextDecoder();
 
@@ -63,8 +67,39 @@ export const LOW_WATER_RATIO = 0.9;
  */
 export const EVICTIONS_PER_WRITE = 64;
 
+/**
+ * Entries {@linkcode MapCache.randomKey} passes over at most per call: a
+ * random number of live entries below half of it, then the first live one.
+ */
+export const RANDOM_KEY_EXAMINED = 64;
+
+/**
+ * An iterator the store keeps across calls (an open scan, the random-key
+ * cursor) is released once this many inserts and removals per entry (and at
+ * least {@linkcode IDLE_MUTATIONS_FLOOR}) went by without it taking a step:
+ * an idle `Map` iterator keeps alive every table the `Map` was rehashed into
+ * since, so releasing bounds that to a few tables.
+ */
+export const IDLE_MUTATIONS_PER_ENTRY = 2;
+
+/** See {@linkcode IDLE_MUTATIONS_PER_ENTRY}. */
+export const IDLE_MUTATIONS_FLOOR = 4096;
+
 class Entry {
   constructor(public value: string, public expiresAt: number) {}
+}
+
+/**
+ * Checks an absolute expiry given to `setEntry` or `setExpiry`.
+ *
+ * @throws {RangeError} unless it is 0 or a time in ms since the epoch.
+ */
+function checkExpiresAt(expiresAt: number): void {
+  if (!(Number.isSafeInteger(expiresAt) && expiresAt >= 0)) {
+    throw new RangeError(
+      `Cannot expire an entry at ${expiresAt}; expected a whole number of ms since the epoch, or 0 for never`,
+    );
+  }
 }
 
 /**
@@ -77,9 +112,14 @@ class Entry {
  * iterator per eviction would rescan the deleted slots at the front of the
  * table every time; one iterator passes each slot once, so each eviction costs
  * O(1) amortised.
+ *
+ * Scans keep a live `Map` iterator per open scan (see `MapScans`), and
+ * {@linkcode MapCache.randomKey} one rotating iterator; iterators idle for
+ * {@linkcode IDLE_MUTATIONS_PER_ENTRY} mutations per entry are released.
  */
 export class MapCache implements Cache {
   readonly #map = new Map<string, Entry>();
+  readonly #scans = new MapScans(() => this.#map.entries());
   readonly #clock: Clock;
   readonly #counters: CacheCounters;
   readonly #defaultTtlMs: number;
@@ -91,6 +131,13 @@ export class MapCache implements Cache {
   #bytes = 0;
   #evictionCursor: Iterator<[string, Entry]> | null = null;
   #sweepCursor: Iterator<[string, Entry]> | null = null;
+  #randomCursor: Iterator<[string, Entry]> | null = null;
+  /** Mutation count when `#randomCursor` last moved. */
+  #randomUsedAt = 0;
+  /** Inserts and removals so far: the clock idle iterators are judged by. */
+  #mutations = 0;
+  /** Mutation count at which idle iterators are next looked for. */
+  #idleCheckAt = IDLE_MUTATIONS_FLOOR;
 
   /** Creates an empty cache. */
   constructor(options: MapCacheOptions) {
@@ -116,6 +163,22 @@ export class MapCache implements Cache {
 
   /** {@inheritDoc Cache.get} */
   get(key: string): string | undefined {
+    return this.#read(key)?.value;
+  }
+
+  /** {@inheritDoc Cache.entry} */
+  entry(key: string): CacheEntry | undefined {
+    const entry = this.#read(key);
+    return entry === undefined
+      ? undefined
+      : { value: entry.value, expiresAt: entry.expiresAt };
+  }
+
+  /**
+   * The live entry for `key`, counting a hit or a miss and removing it if
+   * expired.
+   */
+  #read(key: string): Entry | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) {
       this.#counters.misses++;
@@ -128,7 +191,7 @@ export class MapCache implements Cache {
       return undefined;
     }
     this.#counters.hits++;
-    return entry.value;
+    return entry;
   }
 
   /** {@inheritDoc Cache.getJson} */
@@ -144,6 +207,120 @@ export class MapCache implements Cache {
       ? this.#defaultTtlMs
       : ttlSeconds * 1000;
     this.#put(key, value, ttlMs === 0 ? 0 : this.#clock.now() + ttlMs);
+  }
+
+  /**
+   * {@inheritDoc Cache.setEntry} An `expiresAt` already past is stored as
+   * given and reads as absent.
+   *
+   * @throws {RangeError} also if `expiresAt` is not 0 or a whole number of ms.
+   */
+  setEntry(key: string, value: string, expiresAt: number): void {
+    checkEntry(key, value, undefined, this.#limits);
+    checkExpiresAt(expiresAt);
+    this.#put(key, value, expiresAt);
+  }
+
+  /**
+   * {@inheritDoc Cache.setExpiry} A removal by a past `expiresAt` counts as
+   * a delete, as Redis treats `EXPIRE` with a past time as `DEL`.
+   *
+   * @throws {RangeError} if `expiresAt` is not 0 or a whole number of ms.
+   */
+  setExpiry(key: string, expiresAt: number): boolean {
+    checkExpiresAt(expiresAt);
+    const entry = this.#map.get(key);
+    if (entry === undefined) return false;
+    const now = this.#clock.now();
+    if (this.#isExpired(entry, now)) {
+      this.#remove(key, entry);
+      this.#counters.expiredOnRead++;
+      return false;
+    }
+    if (expiresAt !== 0 && expiresAt <= now) {
+      this.#remove(key, entry);
+      this.#counters.deletes++;
+      return true;
+    }
+    entry.expiresAt = expiresAt;
+    return true;
+  }
+
+  /** {@inheritDoc Cache.now} */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /**
+   * {@inheritDoc Cache.atomically} A `MapCache` lives in one isolate, so this
+   * just calls `fn`.
+   */
+  atomically<T>(fn: () => T): T {
+    return fn();
+  }
+
+  /**
+   * {@inheritDoc Cache.scan} Cursors are random ids of live `Map` iterators
+   * (see `MapScans`); at most {@linkcode MAX_OPEN_SCANS} scans stay open,
+   * and starting one more forgets the least recently continued one, whose
+   * cursor then reads as complete.
+   */
+  scan(cursor: number, count: number): ScanBatch {
+    return this.#scans.step(
+      cursor,
+      count,
+      this.#clock.now(),
+      this.#mutations,
+    );
+  }
+
+  /**
+   * {@inheritDoc Cache.randomKey} Not uniform: a cursor goes round the store
+   * in age order, each call skipping a random 0 to 31 live entries and
+   * answering the next live one, so over a round every key is about equally
+   * likely but successive answers are close in age. Examines at most
+   * {@linkcode RANDOM_KEY_EXAMINED} entries, removing the expired ones it
+   * passes (counted in `expiredOnRead`), so it can miss live keys behind
+   * many expired ones.
+   */
+  randomKey(): string | undefined {
+    const map = this.#map;
+    const now = this.#clock.now();
+    let skip = Math.floor(Math.random() * (RANDOM_KEY_EXAMINED / 2));
+    if (skip >= map.size) skip %= Math.max(1, map.size);
+    let cursor = this.#randomCursor ??= map.entries();
+    for (let examined = 0; examined < RANDOM_KEY_EXAMINED; examined++) {
+      if (map.size === 0) break;
+      let next = cursor.next();
+      if (next.done) {
+        cursor = this.#randomCursor = map.entries();
+        next = cursor.next();
+        if (next.done) break;
+      }
+      const [key, entry] = next.value;
+      if (this.#isExpired(entry, now)) {
+        this.#remove(key, entry);
+        this.#counters.expiredOnRead++;
+      } else if (skip-- === 0) {
+        this.#randomUsedAt = this.#mutations;
+        return key;
+      }
+    }
+    this.#randomUsedAt = this.#mutations;
+    return undefined;
+  }
+
+  /**
+   * {@inheritDoc Cache.clear} Counters (hits, puts...) are kept; open scans
+   * are forgotten (their cursors read as complete).
+   */
+  clear(): void {
+    this.#map.clear();
+    this.#bytes = 0;
+    this.#evictionCursor = null;
+    this.#sweepCursor = null;
+    this.#randomCursor = null;
+    this.#scans.clear();
   }
 
   /** {@inheritDoc Cache.restore} */
@@ -180,6 +357,7 @@ export class MapCache implements Cache {
     map.set(key, entry);
     this.#bytes += estimateEntryBytes(key, value);
     this.#counters.puts++;
+    if (++this.#mutations >= this.#idleCheckAt) this.#releaseIdle();
     if (this.#evictionCursor !== null || this.#isOverLimit()) this.#evict();
   }
 
@@ -259,6 +437,23 @@ export class MapCache implements Cache {
   #remove(key: string, entry: Entry): void {
     this.#map.delete(key);
     this.#bytes -= estimateEntryBytes(key, entry.value);
+    this.#mutations++;
+  }
+
+  /**
+   * Releases the iterators kept across calls that have been idle for long
+   * enough to pin old tables (see {@linkcode IDLE_MUTATIONS_PER_ENTRY}); runs
+   * every quarter of that many mutations, so each costs O(1) amortised.
+   */
+  #releaseIdle(): void {
+    const idle = Math.max(
+      IDLE_MUTATIONS_FLOOR,
+      IDLE_MUTATIONS_PER_ENTRY * this.#map.size,
+    );
+    const mutations = this.#mutations;
+    this.#scans.release(mutations, idle);
+    if (mutations - this.#randomUsedAt >= idle) this.#randomCursor = null;
+    this.#idleCheckAt = mutations + idle / 4;
   }
 
   /**

@@ -146,3 +146,86 @@ Deno.test("churn far past the budget keeps bytes bounded and accounting exact", 
   assert.equal(cache.stats().entries, 0);
   assert.equal(cache.stats().estimatedBytes, 0);
 });
+
+Deno.test("byte accounting follows setEntry, setExpiry, randomKey and clear", () => {
+  const { cache, clock } = newCache();
+  cache.setEntry("a", "one", 0);
+  cache.setEntry("b", "two", clock.now() + 1000);
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("a", "one") + estimateEntryBytes("b", "two"),
+  );
+  cache.setEntry("a", "longer", 0);
+  assert.equal(
+    cache.stats().estimatedBytes,
+    estimateEntryBytes("a", "longer") + estimateEntryBytes("b", "two"),
+  );
+  // A past expiry removes the entry and its bytes.
+  assert.equal(cache.setExpiry("a", clock.now() - 1), true);
+  assert.equal(cache.stats().estimatedBytes, estimateEntryBytes("b", "two"));
+  // randomKey removes the expired entries it passes.
+  clock.advance(1000);
+  assert.equal(cache.randomKey(), undefined);
+  const stats = cache.stats();
+  assert.equal(stats.entries, 0);
+  assert.equal(stats.estimatedBytes, 0);
+  assert.equal(stats.expiredOnRead, 1);
+  for (let i = 0; i < 100; i++) cache.set(`k${i}`, "v");
+  cache.clear();
+  assert.equal(cache.stats().estimatedBytes, 0);
+  cache.set("k", "v");
+  assert.equal(cache.stats().estimatedBytes, estimateEntryBytes("k", "v"));
+});
+
+Deno.test("setExpiry does not make an entry younger: eviction still follows the writes", () => {
+  const entryBytes = estimateEntryBytes("key-0", "v");
+  const { cache, clock } = newCache({
+    maxBytes: entryBytes * 10,
+    lowWaterRatio: 1,
+  });
+  for (let i = 0; i < 10; i++) cache.set(`key-${i}`, "v");
+  cache.setExpiry("key-0", 0);
+  cache.setExpiry("key-1", clock.now() + 60_000);
+  cache.setEntry("key-2", "v", 0); // a write: now the newest
+  cache.set("key-a", "v");
+  cache.set("key-b", "v");
+  assert.equal(cache.stats().evicted, 2);
+  assert.equal(cache.get("key-0"), undefined);
+  assert.equal(cache.get("key-1"), undefined);
+  assert.equal(cache.get("key-2"), "v");
+  cache.set("key-c", "v");
+  assert.equal(cache.get("key-3"), undefined);
+  assert.equal(cache.get("key-2"), "v");
+});
+
+Deno.test("setEntry and setExpiry reject an expiry that is not 0 or whole ms", () => {
+  const { cache } = newCache();
+  cache.set("k", "v");
+  for (const expiresAt of [-1, 1.5, NaN, Infinity]) {
+    assert.throws(() => cache.setEntry("k", "w", expiresAt), RangeError);
+    assert.throws(() => cache.setExpiry("k", expiresAt), RangeError);
+  }
+  assert.deepEqual(cache.entry("k")?.value, "v");
+  assert.equal(cache.stats().puts, 1);
+});
+
+Deno.test("clear ends a walk's view of the old entries and resets eviction", () => {
+  const entryBytes = estimateEntryBytes("k00", "v");
+  const { cache } = newCache({ maxBytes: entryBytes * 50 });
+  for (let i = 0; i < 60; i++) {
+    cache.set(`k${String(i).padStart(2, "0")}`, "v");
+  }
+  assert.ok(cache.stats().evicted > 0, "an eviction episode is open");
+  const walk = cache.walk();
+  cache.clear();
+  cache.set("new", "v");
+  const seen: number[] = [];
+  while (walk.step((literals) => seen.push(literals.keyEnd))) {
+    // Only the entry written after the clear is reported.
+  }
+  assert.equal(seen.length, 1);
+  const evicted = cache.stats().evicted;
+  for (let i = 0; i < 49; i++) cache.set(`n${String(i).padStart(2, "0")}`, "v");
+  assert.equal(cache.stats().evicted, evicted, "no eviction under the budget");
+  assert.equal(cache.stats().entries, 50);
+});
