@@ -54,7 +54,12 @@ import type {
   SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { checkEntry, checkTtl, type EntryLimits } from "./entry_limits.ts";
+import {
+  checkEntry,
+  checkExpiresAt,
+  checkTtl,
+  type EntryLimits,
+} from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
 import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
 import {
@@ -321,6 +326,7 @@ export class ArenaCache implements Cache {
   /** {@inheritDoc Cache.setEntry} */
   setEntry(key: string, value: string, expiresAt: number): void {
     checkEntry(key, value, undefined, this.#limits);
+    checkExpiresAt(expiresAt);
     this.#storeString(key, value, undefined, expiresAt);
   }
 
@@ -538,6 +544,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.setExpiry} */
   setExpiry(key: string, expiresAt: number): boolean {
+    checkExpiresAt(expiresAt);
     this.#enter();
     try {
       const address = this.#findKey(key);

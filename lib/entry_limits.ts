@@ -87,3 +87,16 @@ export function checkTtl(ttlSeconds: number | undefined): void {
     );
   }
 }
+
+/**
+ * Checks an absolute expiry given to `setEntry` or `setExpiry`.
+ *
+ * @throws {RangeError} unless it is 0 or a time in ms since the epoch.
+ */
+export function checkExpiresAt(expiresAt: number): void {
+  if (!(Number.isSafeInteger(expiresAt) && expiresAt >= 0)) {
+    throw new RangeError(
+      `Cannot expire an entry at ${expiresAt}; expected a whole number of ms since the epoch, or 0 for never`,
+    );
+  }
+}

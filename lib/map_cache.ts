@@ -16,7 +16,11 @@ import {
   type SweepResult,
 } from "./cache.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { checkEntry, type EntryLimits } from "./entry_limits.ts";
+import {
+  checkEntry,
+  checkExpiresAt,
+  type EntryLimits,
+} from "./entry_limits.ts";
 import { MapScans, MapWalk } from "./map_walk.ts";
 import { estimateEntryBytes } from "./size.ts";
 
@@ -87,19 +91,6 @@ export const IDLE_MUTATIONS_FLOOR = 4096;
 
 class Entry {
   constructor(public value: string, public expiresAt: number) {}
-}
-
-/**
- * Checks an absolute expiry given to `setEntry` or `setExpiry`.
- *
- * @throws {RangeError} unless it is 0 or a time in ms since the epoch.
- */
-function checkExpiresAt(expiresAt: number): void {
-  if (!(Number.isSafeInteger(expiresAt) && expiresAt >= 0)) {
-    throw new RangeError(
-      `Cannot expire an entry at ${expiresAt}; expected a whole number of ms since the epoch, or 0 for never`,
-    );
-  }
 }
 
 /**
