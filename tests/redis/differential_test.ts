@@ -25,6 +25,7 @@ import {
   step,
 } from "../support/redis_commands.ts";
 import {
+  type Deviation,
   Mismatch,
   respSide,
   restSide,
@@ -46,6 +47,33 @@ const SEED = Deno.env.get("REDIS_DIFF_SEED");
 const SUBJECT = Deno.env.get("REDIS_DIFF_SUBJECT") ?? "kv-cache";
 const SURVEY = Deno.env.get("REDIS_DIFF_SURVEY") === "1";
 const TOKEN = "differential-test-token-0123456789";
+
+/**
+ * kv-cache's documented deviations from Redis (docs/redis-api.md,
+ * "Deviations from Redis"): a run that meets one ends there, counted.
+ */
+const KV_DEVIATIONS: readonly Deviation[] = [
+  {
+    name: "the empty key is refused",
+    explains: (command, _want, got) =>
+      Promise.resolve(
+        "error" in got && /empty/i.test(got.error) &&
+          command.slice(1).includes(""),
+      ),
+  },
+  {
+    name: "bytes that are not UTF-8 (left by SETRANGE) are stored as U+FFFD",
+    explains: async (command, _want, _got, reference) => {
+      const keys = KEYS.filter((k) => command.includes(k));
+      if (keys.length === 0) return false;
+      const values = await reference.command(["MGET", ...keys]);
+      return "result" in values && Array.isArray(values.result) &&
+        values.result.some((v) =>
+          typeof v === "string" && v.includes("\uFFFD")
+        );
+    },
+  },
+];
 
 const sequence = fc.array(step, { minLength: 1, maxLength: 30, size: "max" });
 
@@ -74,13 +102,18 @@ async function compare(
   reference: Side,
   subject: Side,
   runs: number,
-): Promise<Map<string, number>> {
+  deviations: readonly Deviation[] = [],
+): Promise<{ counts: Map<string, number>; deviated: Map<string, number> }> {
   const counts = new Map<string, number>();
+  const deviated = new Map<string, number>();
   const found = new Map<string, string>();
   await fc.assert(
     fc.asyncProperty(sequence, async (steps) => {
       tally(counts, steps);
       await runSteps(reference, subject, steps, {
+        deviations,
+        onDeviation: (name) =>
+          deviated.set(name, (deviated.get(name) ?? 0) + 1),
         onMismatch: SURVEY
           ? (m: Mismatch) => {
             const kind = `${String(m.command[0]).toLowerCase()}: ${
@@ -100,7 +133,7 @@ async function compare(
       }`,
     );
   }
-  return counts;
+  return { counts, deviated };
 }
 
 Deno.test({
@@ -140,18 +173,24 @@ Deno.test({
     }
     try {
       const started = performance.now();
-      const counts = await compare(
+      const { counts, deviated } = await compare(
         respSide(reference.client),
         subject,
         RUNS,
+        SUBJECT === "kv-cache" ? KV_DEVIATIONS : [],
       );
       const missing = COMMAND_NAMES.filter((n) => (counts.get(n) ?? 0) < 5);
       assert.deepEqual(missing, [], "commands the runs hardly exercised");
       console.log(
         `${RUNS} sequences against redis-server ${reference.server.version} in ${
           Math.round(performance.now() - started)
-        } ms`,
+        } ms; runs ended by a documented deviation: ${
+          JSON.stringify(Object.fromEntries(deviated))
+        }`,
       );
+      // Deviations end runs early: too many and the test loses its power.
+      const ended = [...deviated.values()].reduce((a, b) => a + b, 0);
+      assert.ok(ended < RUNS / 4, `${ended} runs ended by deviations`);
     } finally {
       reference.client.close();
       await reference.server.stop();

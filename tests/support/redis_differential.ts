@@ -20,7 +20,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Arg, Command, Step } from "./redis_commands.ts";
 import type { RespClient, RespReply } from "./redis_resp.ts";
-import { restBatch, restCommand, type RestTarget } from "./redis_rest.ts";
+import { restBatch, restCommand, type RestTarget, show } from "./redis_rest.ts";
 
 /** One server as the harness sees it. */
 export interface Side {
@@ -74,8 +74,6 @@ export class Mismatch extends Error {
     this.command = command;
   }
 }
-
-const show = (x: unknown) => JSON.stringify(x);
 
 /** What a comparison may ask the reference about (its keys, right now). */
 interface Context {
@@ -179,6 +177,27 @@ async function fullScan(
 export interface RunOptions {
   /** Called with each mismatch instead of throwing it (survey mode). */
   onMismatch?: (mismatch: Mismatch) => void;
+  /**
+   * Documented deviations: when they explain a mismatch (resolving with the
+   * deviation's name), the run ends there without failing (the two
+   * servers' states may differ from then on) and `onDeviation` is told.
+   */
+  deviations?: readonly Deviation[];
+  /** Told each time a documented deviation ended a run. */
+  onDeviation?: (name: string, mismatch: Mismatch) => void;
+}
+
+/** A documented difference from Redis that the comparison accepts. */
+export interface Deviation {
+  /** Its name, e.g. where the docs describe it. */
+  name: string;
+  /** True when it explains why the subject answered `got` where Redis answered `want`. */
+  explains(
+    command: Command,
+    want: RespReply,
+    got: RespReply,
+    reference: Side,
+  ): Promise<boolean>;
 }
 
 /**
@@ -192,6 +211,18 @@ export async function runSteps(
   steps: readonly Step[],
   options: RunOptions = {},
 ): Promise<void> {
+  const explained = async (
+    command: Command,
+    want: RespReply,
+    got: RespReply,
+  ): Promise<string | undefined> => {
+    for (const deviation of options.deviations ?? []) {
+      if (await deviation.explains(command, want, got, reference)) {
+        return deviation.name;
+      }
+    }
+    return undefined;
+  };
   for (const side of [reference, subject]) {
     const flushed = await side.command(["FLUSHALL"]);
     if (!("result" in flushed) || flushed.result !== "OK") {
@@ -208,7 +239,15 @@ export async function runSteps(
     },
   };
   const log: string[] = [];
-  const fail = (command: Command, why: string, want: unknown, got: unknown) => {
+  const fail = async (
+    command: Command,
+    why: string,
+    want: RespReply | RespReply[] | { error: string },
+    got: RespReply | RespReply[] | { error: string },
+  ) => {
+    const deviation = Array.isArray(want) || Array.isArray(got)
+      ? undefined
+      : await explained(command, want, got);
     const mismatch = new Mismatch(
       command,
       `${show(command)}: ${why}\n  ${reference.name}: ${
@@ -217,7 +256,8 @@ export async function runSteps(
         log.length ? log.join("\n         ") : "(nothing)"
       }`,
     );
-    if (options.onMismatch) options.onMismatch(mismatch);
+    if (deviation) options.onDeviation?.(deviation, mismatch);
+    else if (options.onMismatch) options.onMismatch(mismatch);
     else throw mismatch;
   };
   for (const step of steps) {
@@ -233,7 +273,7 @@ export async function runSteps(
         : await subject.command(command);
       const why = await disagreement(command, want, got, context);
       log.push(`${show(command)} -> ${show(want)}`);
-      if (why) return fail(command, why, want, got);
+      if (why) return await fail(command, why, want, got);
       continue;
     }
     const atomic = step.kind === "multi";
@@ -246,7 +286,7 @@ export async function runSteps(
     log.push(`${label.join(" ")} -> ${show(want)}`);
     if (!Array.isArray(want) || !Array.isArray(got)) {
       if (!isDeepStrictEqual(want, got)) {
-        return fail(label, "different answers to the batch", want, got);
+        return await fail(label, "different answers to the batch", want, got);
       }
       continue;
     }
@@ -258,7 +298,7 @@ export async function runSteps(
         context,
       );
       if (why) {
-        return fail(
+        return await fail(
           step.commands[i],
           `${why} (command ${i + 1} of ${label.join(" ")})`,
           want[i],

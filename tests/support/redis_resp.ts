@@ -6,15 +6,19 @@
  *
  * Replies come back in the shape the Upstash REST protocol gives them in
  * JSON, so that the two can be compared: `{ result }` with strings (bulk or
- * status, decoded as UTF-8), numbers (RESP integers), `null` (nil bulk or
+ * status, decoded as UTF-8), numbers (RESP integers; bigints past 2^53),
+ * `null` (nil bulk or
  * nil array) and arrays of those; or `{ error }` with Redis's error line as
  * it is (`ERR syntax error`).
  *
  * @module
  */
 
-/** A reply value: what the REST protocol puts in `result`. */
-export type RespValue = string | number | null | RespValue[];
+/**
+ * A reply value: what the REST protocol puts in `result`. Integers past
+ * 2^53 are bigints, so that every digit is compared.
+ */
+export type RespValue = string | number | bigint | null | RespValue[];
 
 /** A reply: a result, or an error with Redis's message. */
 export type RespReply = { result: RespValue } | { error: string };
@@ -50,7 +54,19 @@ export class RespError {
 }
 
 /** A parsed RESP2 reply: errors may sit inside arrays (EXEC's answer). */
-export type RespRaw = string | number | null | RespError | RespRaw[];
+export type RespRaw =
+  | string
+  | number
+  | bigint
+  | null
+  | RespError
+  | RespRaw[];
+
+/** An integer's digits as a number, or a bigint when a number would round it. */
+export function integer(digits: string): number | bigint {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : BigInt(digits);
+}
 
 /**
  * Parses one RESP2 reply from `buf` at `at`; returns it and where it ends.
@@ -79,7 +95,7 @@ export function parseRaw(
     case "-":
       return { raw: new RespError(text), end: next };
     case ":":
-      return { raw: Number(text), end: next };
+      return { raw: integer(text), end: next };
     case "$": {
       const length = Number(text);
       if (length < 0) return { raw: null, end: next };

@@ -16,6 +16,14 @@
 
 import type { RespReply, RespValue } from "./redis_resp.ts";
 
+/** JSON text of `x` for messages (bigints as their digits). */
+export function show(x: unknown): string {
+  return JSON.stringify(
+    x,
+    (_k, v) => typeof v === "bigint" ? `${v}n` : v,
+  );
+}
+
 /** One argument as the client puts it in the JSON body. */
 export type RestArg = string | number | boolean;
 
@@ -59,7 +67,7 @@ export async function postRaw(
   const text = await response.text();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch {
     throw new Error(
       `POST ${path} ${body}: answered ${response.status} with a body that is not JSON: ${
@@ -70,6 +78,21 @@ export async function postRaw(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
+/**
+ * Parses JSON, keeping integers past 2^53 exact as bigints (the protocol
+ * sends 64-bit integers as JSON numbers).
+ */
+export function parseJson(text: string): unknown {
+  return JSON.parse(
+    text,
+    (_key, value, context?: { source?: string }) =>
+      typeof value === "number" && !Number.isSafeInteger(value) &&
+        context?.source !== undefined && /^-?\d+$/.test(context.source)
+        ? BigInt(context.source)
+        : value,
+  );
+}
+
 /** Decodes base64 of UTF-8 bytes. */
 export function fromBase64(text: string): string {
   const binary = atob(text);
@@ -78,7 +101,9 @@ export function fromBase64(text: string): string {
 }
 
 function decodeValue(value: unknown, what: string): RespValue {
-  if (value === null || typeof value === "number") return value;
+  if (
+    value === null || typeof value === "number" || typeof value === "bigint"
+  ) return value;
   if (typeof value === "string") return fromBase64(value);
   if (Array.isArray(value)) return value.map((v) => decodeValue(v, what));
   throw new Error(`${what}: unexpected value in a result: ${value}`);
@@ -86,11 +111,12 @@ function decodeValue(value: unknown, what: string): RespValue {
 
 function checkValue(value: unknown, what: string): RespValue {
   if (
-    value === null || typeof value === "number" || typeof value === "string"
+    value === null || typeof value === "number" ||
+    typeof value === "bigint" || typeof value === "string"
   ) return value;
   if (Array.isArray(value)) return value.map((v) => checkValue(v, what));
   throw new Error(
-    `${what}: unexpected value in a result: ${JSON.stringify(value)}`,
+    `${what}: unexpected value in a result: ${show(value)}`,
   );
 }
 
@@ -101,22 +127,20 @@ function toReply(
   base64: boolean,
 ): RespReply {
   if (typeof item !== "object" || item === null || Array.isArray(item)) {
-    throw new Error(`${what}: expected an object, got ${JSON.stringify(item)}`);
+    throw new Error(`${what}: expected an object, got ${show(item)}`);
   }
   const record = item as Record<string, unknown>;
   if ("error" in record) {
     if (typeof record.error !== "string" || "result" in record) {
       throw new Error(
-        `${what}: an error must be a string, without result: ${
-          JSON.stringify(item)
-        }`,
+        `${what}: an error must be a string, without result: ${show(item)}`,
       );
     }
     return { error: record.error };
   }
   if (!("result" in record)) {
     throw new Error(
-      `${what}: neither result nor error in ${JSON.stringify(item)}`,
+      `${what}: neither result nor error in ${show(item)}`,
     );
   }
   return {
@@ -146,7 +170,7 @@ export async function restCommand(
   const reply = toReply(answer.body, what, target.base64 ?? false);
   if ("error" in reply ? answer.status !== 400 : answer.status >= 300) {
     throw new Error(
-      `${what}: status ${answer.status} with ${JSON.stringify(answer.body)}`,
+      `${what}: status ${answer.status} with ${show(answer.body)}`,
     );
   }
   checkSyncToken(answer, what);
@@ -163,26 +187,24 @@ export async function restBatch(
   target: RestTarget,
   commands: readonly (readonly RestArg[])[],
   atomic: boolean,
-): Promise<RespReply[] | { error: string; status: number }> {
+): Promise<RespReply[] | { error: string }> {
   const path = atomic ? "/multi-exec" : "/pipeline";
   const body = JSON.stringify(commands);
   const what = `POST ${path} ${body}`;
   const answer = await postRaw(target, path, body);
   if (answer.status !== 200) {
     const error = (answer.body as { error?: unknown })?.error;
-    if (typeof error !== "string") {
+    if (typeof error !== "string" || answer.status !== 400) {
       throw new Error(
-        `${what}: status ${answer.status} without an error: ${
-          JSON.stringify(answer.body)
-        }`,
+        `${what}: status ${answer.status} ${show(answer.body)}`,
       );
     }
-    return { error, status: answer.status };
+    return { error };
   }
   if (!Array.isArray(answer.body) || answer.body.length !== commands.length) {
     throw new Error(
       `${what}: expected an array of ${commands.length} answers, got ${
-        JSON.stringify(answer.body)
+        show(answer.body)
       }`,
     );
   }

@@ -48,9 +48,17 @@ function encode(value: unknown): unknown {
   return value;
 }
 
+/** `JSON.rawJSON` (V8), for integers past 2^53 written with every digit. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown })
+  .rawJSON;
+
 const json = (body: unknown, status: number, headers: Headers) => {
   headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers });
+  const text = JSON.stringify(
+    body,
+    (_k, v) => typeof v === "bigint" ? rawJSON(String(v)) : v,
+  );
+  return new Response(text, { status, headers });
 };
 
 /** Starts the shim on a free port in front of `redis`. */

@@ -10,9 +10,16 @@
  * @module
  */
 
-import { findOnPath } from "../../scripts/cluster.ts";
 import { freePort } from "./server_process.ts";
 import { RespClient } from "./redis_resp.ts";
+
+/** Path of the program `name` in a directory of PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir && existsFile(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return undefined;
+}
 
 /** Path of `redis-server` on PATH (or /usr/bin), or undefined. */
 export const REDIS_SERVER: string | undefined = findOnPath("redis-server") ??
