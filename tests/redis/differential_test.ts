@@ -21,6 +21,7 @@ import fc from "fast-check";
 import {
   type Command,
   COMMAND_NAMES,
+  KEYS,
   type Step,
   step,
 } from "../support/redis_commands.ts";
