@@ -35,6 +35,8 @@ export interface RestTarget {
   token?: string;
   /** Sends `Upstash-Encoding: base64` and decodes the answers. */
   base64?: boolean;
+  /** Connection pool to use (e.g. one per simulated client); fetch's shared one by default. */
+  httpClient?: Deno.HttpClient;
 }
 
 /** An answer as it came: status, headers and the parsed body. */
@@ -55,6 +57,7 @@ export async function postRaw(
   headers: Record<string, string> = {},
 ): Promise<RestAnswer> {
   const response = await fetch(`${target.url}${path}`, {
+    client: target.httpClient,
     method: "POST",
     headers: {
       "content-type": "application/json",
