@@ -44,6 +44,26 @@ export function minimumBodyBytes(maxKeySize: number, maxValueSize: number) {
 
 const DEFAULT_MAX_BODY_BYTES = 16_384;
 
+/**
+ * Default bound of a Redis pipeline's body: 1 MiB, room for the default
+ * 1000 commands of a few hundred bytes each (one `POST /` command keeps the
+ * smaller `MAX_BODY_BYTES`).
+ */
+const DEFAULT_MAX_PIPELINE_BODY_BYTES = 1_048_576;
+
+/**
+ * Parses a bearer token: 16+ printable ASCII characters without spaces. The
+ * message gives the length, never the token.
+ */
+function bearerTokenText(raw: string, variable: string): string {
+  const token = raw.trim();
+  if (token.length >= 16 && /^[\x21-\x7e]+$/.test(token)) return token;
+  throw new ConfigError(
+    variable,
+    `Invalid ${variable} (${token.length} characters): expected at least 16 printable ASCII characters without spaces.`,
+  );
+}
+
 /** The settings that bounds of later settings depend on. */
 interface StoreLimits {
   maxKeySize: number;
@@ -103,6 +123,31 @@ export const SETTINGS = {
     parse: integer(64, 2 ** 31 - 1),
     doc:
       "largest request body (413 before reading); default grows to 12 × (key + value limits) + 1024 if larger",
+  },
+  maxPipelineBodyBytes: {
+    variable: "MAX_PIPELINE_BODY_BYTES",
+    fallback: (earlier: { maxBodyBytes: number }) =>
+      Math.max(DEFAULT_MAX_PIPELINE_BODY_BYTES, earlier.maxBodyBytes),
+    example: DEFAULT_MAX_PIPELINE_BODY_BYTES,
+    parse(raw, variable, earlier: { maxBodyBytes: number }): number {
+      const bytes = integer(64, 2 ** 31 - 1)(raw, variable);
+      if (bytes < earlier.maxBodyBytes) {
+        throw new ConfigError(
+          variable,
+          `Invalid MAX_PIPELINE_BODY_BYTES ${bytes}: it must be at least MAX_BODY_BYTES (${earlier.maxBodyBytes}).`,
+        );
+      }
+      return bytes;
+    },
+    doc:
+      "largest body of a Redis `POST /pipeline` or `/multi-exec` (413 before reading); at least `MAX_BODY_BYTES`, which is the default if larger",
+  },
+  maxPipelineCommands: {
+    variable: "MAX_PIPELINE_COMMANDS",
+    fallback: 1000,
+    parse: integer(1, 10_000),
+    doc:
+      "most commands in one Redis `POST /pipeline` or `/multi-exec` (1–10000; more: 400 before any runs)",
   },
   defaultTtlSeconds: {
     variable: "DEFAULT_TTL_SECONDS",
@@ -181,18 +226,33 @@ export const SETTINGS = {
   authToken: {
     variable: "AUTH_TOKEN",
     fallback: "",
-    parse(raw): string {
-      const token = raw.trim();
-      if (token.length >= 16 && /^[\x21-\x7e]+$/.test(token)) return token;
-      // The message gives the length, never the token.
-      throw new ConfigError(
-        "AUTH_TOKEN",
-        `Invalid AUTH_TOKEN (${token.length} characters): expected at least 16 printable ASCII characters without spaces.`,
-      );
-    },
+    parse: bearerTokenText,
     secret: true,
     doc:
       'when set (16+ printable ASCII characters), every route but `/health` needs "Authorization: Bearer <token>"',
+  },
+  authReadonlyToken: {
+    variable: "AUTH_READONLY_TOKEN",
+    fallback: "",
+    parse(raw, variable, earlier: { authToken: string }): string {
+      const token = bearerTokenText(raw, variable);
+      if (earlier.authToken === "") {
+        throw new ConfigError(
+          variable,
+          "Invalid AUTH_READONLY_TOKEN: it needs AUTH_TOKEN, which is blank (without AUTH_TOKEN every request may write).",
+        );
+      }
+      if (token === earlier.authToken) {
+        throw new ConfigError(
+          variable,
+          "Invalid AUTH_READONLY_TOKEN: it is the same as AUTH_TOKEN; give the read-only token a value of its own.",
+        );
+      }
+      return token;
+    },
+    secret: true,
+    doc:
+      "with `AUTH_TOKEN`: a second token (16+ printable ASCII characters) that may only read: JSON routes but `POST /put` and `DELETE /delete`, and read-only Redis commands (else 403)",
   },
   metrics: {
     variable: "METRICS",

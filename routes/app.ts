@@ -17,7 +17,10 @@ import {
   type RuntimeGauges,
 } from "./metrics.ts";
 import { bearerToken } from "./auth.ts";
-import { openApi } from "./openapi.ts";
+import { openApi, openApiDocument } from "./openapi.ts";
+import { CommandContext } from "./redis/context.ts";
+import { REDIS_PATHS, redisEndpoints } from "./redis/endpoints.ts";
+import { REDIS_TAG, redisOpenApiPaths } from "./redis/openapi.ts";
 import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
 import { readPutBody } from "./put_body.ts";
 import {
@@ -53,6 +56,30 @@ export interface AppOptions extends InputLimits {
   notFoundStatus: 200 | 404;
   /** When set, every route but `/health` needs `Authorization: Bearer <token>`. */
   authToken?: string;
+  /**
+   * With `authToken`: a token that may only read (`AUTH_READONLY_TOKEN`):
+   * the JSON API's write routes and the Redis API's write commands answer
+   * 403 to it.
+   */
+  authReadonlyToken?: string;
+  /**
+   * Serve the Redis REST API (`POST /`, `/pipeline`, `/multi-exec`). Off by
+   * default: the endpoints then answer 501, as on the edge bundle and the
+   * Durable Object until they get the API; the server turns it on.
+   */
+  redisApi?: boolean;
+  /**
+   * Largest body of `POST /pipeline` and `/multi-exec`, in bytes
+   * (`MAX_PIPELINE_BODY_BYTES`); `maxBodyBytes` or 1 MiB when omitted.
+   */
+  maxPipelineBodyBytes?: number;
+  /** Most commands in one pipeline or transaction; 1000 when omitted. */
+  maxPipelineCommands?: number;
+  /**
+   * Reads pipeline bodies (see `bodyReader`); created from the limits when
+   * omitted.
+   */
+  pipelineBodyReader?: BodyReader;
   /** Request metrics, also served at `GET /metrics`; omit to turn off. */
   metrics?: Metrics;
   /** Process gauges for `/metrics` (event-loop lag, memory). */
@@ -78,6 +105,9 @@ export function appOptionsFrom(
     bodyTimeoutMs: config.bodyTimeoutMs,
     notFoundStatus: config.notFoundStatus,
     authToken: config.authToken || undefined,
+    authReadonlyToken: config.authReadonlyToken || undefined,
+    maxPipelineBodyBytes: config.maxPipelineBodyBytes,
+    maxPipelineCommands: config.maxPipelineCommands,
   };
 }
 
@@ -92,6 +122,9 @@ export const ROUTE_LABELS = [
   "stats",
   "metrics",
   "openapi",
+  "redis",
+  "redis_pipeline",
+  "redis_multi_exec",
   "other",
 ] as const;
 
@@ -104,6 +137,10 @@ interface Route {
   path: string;
   label: RouteLabel;
   handler: (c: Context) => Response | Promise<Response>;
+  /** A route that writes: refused to the read-only token. */
+  write?: boolean;
+  /** A Redis endpoint: checks the token itself, in the Redis error shape. */
+  redis?: boolean;
 }
 
 /**
@@ -135,6 +172,28 @@ export function createApp(options: AppOptions): Hono {
     idleClosedConnections: 0,
   }));
   const recorder = new RequestRecorder(metrics);
+  const maxPipelineBodyBytes = options.maxPipelineBodyBytes ??
+    Math.max(maxBodyBytes, 1_048_576);
+  const redis = redisEndpoints({
+    context: new CommandContext(
+      cache,
+      options.maxKeySize,
+      options.maxValueSize,
+    ),
+    enabled: options.redisApi ?? false,
+    tokens: options.authToken
+      ? { token: options.authToken, readonlyToken: options.authReadonlyToken }
+      : undefined,
+    bodyReader,
+    pipelineBodyReader: options.pipelineBodyReader ?? new BodyReader({
+      maxBytes: maxPipelineBodyBytes,
+      timeoutMs: options.bodyTimeoutMs ?? 0,
+    }),
+    maxBodyBytes,
+    maxPipelineBodyBytes,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 0,
+    maxPipelineCommands: options.maxPipelineCommands ?? 1000,
+  });
 
   /** The answer to a PUT, once its body has been read. */
   const putResponse = (bytes: Uint8Array | BodyFailure): Response => {
@@ -207,15 +266,12 @@ export function createApp(options: AppOptions): Hono {
     });
   }
 
-  if (options.authToken) {
-    app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
-  }
-
   const routes: Route[] = [
     {
       method: "POST",
       path: "/put",
       label: "put",
+      write: true,
       handler: async function putRoute(c) {
         return putResponse(await bodyReader.read(c.req.raw));
       },
@@ -232,6 +288,7 @@ export function createApp(options: AppOptions): Hono {
       method: "DELETE",
       path: "/delete",
       label: "delete",
+      write: true,
       handler: function deleteRoute(c) {
         return deleteResponse(c.req.query("key"));
       },
@@ -260,7 +317,28 @@ export function createApp(options: AppOptions): Hono {
       method: "GET",
       path: "/openapi.json",
       label: "openapi",
-      handler: openApi(options),
+      handler: options.redisApi ? openApiWithRedis(options) : openApi(options),
+    },
+    {
+      method: "POST",
+      path: "/",
+      label: "redis",
+      redis: true,
+      handler: redis.command,
+    },
+    {
+      method: "POST",
+      path: "/pipeline",
+      label: "redis_pipeline",
+      redis: true,
+      handler: redis.pipeline,
+    },
+    {
+      method: "POST",
+      path: "/multi-exec",
+      label: "redis_multi_exec",
+      redis: true,
+      handler: redis.multiExec,
     },
   ];
   if (metrics) {
@@ -278,6 +356,16 @@ export function createApp(options: AppOptions): Hono {
       },
     });
   }
+  if (options.authToken) {
+    app.use(bearerToken({
+      token: options.authToken,
+      readonlyToken: options.authReadonlyToken,
+      exempt: ["/health", ...REDIS_PATHS],
+      writeRoutes: routes.filter((route) => route.write).map((route) =>
+        `${route.method} ${route.path}`
+      ),
+    }));
+  }
   // One handler per route, wrapped here once for metrics: Hono finds a
   // single handler and skips its middleware composition on the hot paths.
   for (const { method, path, label, handler } of routes) {
@@ -285,6 +373,12 @@ export function createApp(options: AppOptions): Hono {
   }
   const allowed = allowedMethods(routes);
   const labelOf = new Map(routes.map((route) => [route.path, route.label]));
+  // The 404 lists the JSON API's routes, and the Redis API's where served.
+  const listed = [
+    ...allowedMethods(
+      routes.filter((route) => !route.redis || options.redisApi),
+    ).keys(),
+  ].join(", ");
 
   // A known path with another method is a 405; anything else a 404. Both are
   // answered here, so that each route has one handler.
@@ -302,9 +396,7 @@ export function createApp(options: AppOptions): Hono {
     }
     const response = errorResponse(
       404,
-      `No route for ${c.req.method} ${path}; routes are ${
-        [...allowed.keys()].join(", ")
-      }.`,
+      `No route for ${c.req.method} ${path}; routes are ${listed}.`,
     );
     return recorder.finish("other", response, started);
   });
@@ -333,4 +425,20 @@ export function createApp(options: AppOptions): Hono {
   });
 
   return app;
+}
+
+/**
+ * `GET /openapi.json` where the Redis API is served: the document with the
+ * three Redis endpoints added (their text derives from the command table).
+ */
+function openApiWithRedis(options: AppOptions): () => Response {
+  const document = openApiDocument(options);
+  const body = JSON.stringify({
+    ...document,
+    tags: [...document.tags, REDIS_TAG],
+    paths: { ...document.paths, ...redisOpenApiPaths() },
+  });
+  return function openApiDocumentResponse() {
+    return jsonResponse(body);
+  };
 }

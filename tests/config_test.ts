@@ -18,6 +18,8 @@ Deno.test("defaults apply when nothing is set", () => {
     maxKeySize: 256,
     maxValueSize: 256,
     maxBodyBytes: 16_384,
+    maxPipelineBodyBytes: 1_048_576,
+    maxPipelineCommands: 1000,
     defaultTtlSeconds: 300,
     sweepIntervalMs: 60_000,
     maxCacheBytes: 1_500_000_000,
@@ -28,6 +30,7 @@ Deno.test("defaults apply when nothing is set", () => {
     bodyTimeoutMs: 10_000,
     idleTimeoutMs: 30_000,
     authToken: "",
+    authReadonlyToken: "",
     metrics: true,
     snapshotFile: "",
     snapshotIntervalSeconds: 0,
@@ -46,6 +49,8 @@ Deno.test("valid values are read", () => {
     MAX_KEY_SIZE: "64",
     MAX_VALUE_SIZE: " 1024 ",
     MAX_BODY_BYTES: "65536",
+    MAX_PIPELINE_BODY_BYTES: "65536",
+    MAX_PIPELINE_COMMANDS: " 50 ",
     DEFAULT_TTL_SECONDS: "0",
     SWEEP_INTERVAL_MS: "500",
     MAX_CACHE_BYTES: "100000000",
@@ -56,6 +61,7 @@ Deno.test("valid values are read", () => {
     BODY_TIMEOUT_MS: "0",
     IDLE_TIMEOUT_MS: "0",
     AUTH_TOKEN: " s3cret-token-0123456789 ",
+    AUTH_READONLY_TOKEN: "read-only-token-0123456789",
     METRICS: "off",
     SNAPSHOT_FILE: " snapshots/kv.snapshot ",
     SNAPSHOT_INTERVAL_S: "60",
@@ -67,6 +73,8 @@ Deno.test("valid values are read", () => {
     maxKeySize: 64,
     maxValueSize: 1024,
     maxBodyBytes: 65_536,
+    maxPipelineBodyBytes: 65_536,
+    maxPipelineCommands: 50,
     defaultTtlSeconds: 0,
     sweepIntervalMs: 500,
     maxCacheBytes: 100_000_000,
@@ -77,6 +85,7 @@ Deno.test("valid values are read", () => {
     bodyTimeoutMs: 0,
     idleTimeoutMs: 0,
     authToken: "s3cret-token-0123456789",
+    authReadonlyToken: "read-only-token-0123456789",
     metrics: false,
     snapshotFile: "snapshots/kv.snapshot",
     snapshotIntervalSeconds: 60,
@@ -97,6 +106,52 @@ Deno.test("the default body limit grows with large key and value limits", () => 
   const config = parseConfig({ MAX_VALUE_SIZE: "100000" });
   assert.equal(config.maxBodyBytes, minimumBodyBytes(256, 100_000));
   assert.ok(config.maxBodyBytes > 12 * 100_000);
+  // A pipeline holds at least what one command may.
+  assert.equal(config.maxPipelineBodyBytes, config.maxBodyBytes);
+});
+
+Deno.test("MAX_PIPELINE_BODY_BYTES is at least MAX_BODY_BYTES", () => {
+  assert.equal(
+    parseConfig({ MAX_BODY_BYTES: "2000000" }).maxPipelineBodyBytes,
+    2_000_000,
+  );
+  assert.throws(
+    () =>
+      parseConfig({ MAX_BODY_BYTES: "65536", MAX_PIPELINE_BODY_BYTES: "1000" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.variable === "MAX_PIPELINE_BODY_BYTES" &&
+      error.message ===
+        "Invalid MAX_PIPELINE_BODY_BYTES 1000: it must be at least MAX_BODY_BYTES (65536).",
+  );
+});
+
+Deno.test("AUTH_READONLY_TOKEN needs AUTH_TOKEN and a value of its own", () => {
+  const token = "s3cret-token-0123456789";
+  assert.throws(
+    () => parseConfig({ AUTH_READONLY_TOKEN: "read-only-token-0123456789" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.variable === "AUTH_READONLY_TOKEN" &&
+      error.message ===
+        "Invalid AUTH_READONLY_TOKEN: it needs AUTH_TOKEN, which is blank (without AUTH_TOKEN every request may write).",
+  );
+  assert.throws(
+    () => parseConfig({ AUTH_TOKEN: token, AUTH_READONLY_TOKEN: ` ${token}` }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.variable === "AUTH_READONLY_TOKEN" &&
+      error.message ===
+        "Invalid AUTH_READONLY_TOKEN: it is the same as AUTH_TOKEN; give the read-only token a value of its own.",
+  );
+  assert.throws(
+    () => parseConfig({ AUTH_TOKEN: token, AUTH_READONLY_TOKEN: "short" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.variable === "AUTH_READONLY_TOKEN" &&
+      error.message ===
+        "Invalid AUTH_READONLY_TOKEN (5 characters): expected at least 16 printable ASCII characters without spaces.",
+  );
 });
 
 const INVALID: [string, string, string][] = [
@@ -172,6 +227,16 @@ const INVALID: [string, string, string][] = [
     "Invalid AUTH_TOKEN (25 characters): expected at least 16 printable ASCII characters without spaces.",
   ],
   ["METRICS", "maybe", 'Invalid METRICS "maybe": expected on or off.'],
+  [
+    "MAX_PIPELINE_COMMANDS",
+    "0",
+    'Invalid MAX_PIPELINE_COMMANDS "0": expected a whole number from 1 to 10000.',
+  ],
+  [
+    "MAX_PIPELINE_BODY_BYTES",
+    "lots",
+    'Invalid MAX_PIPELINE_BODY_BYTES "lots": expected a whole number from 64 to 2147483647.',
+  ],
   [
     "WORKERS",
     "0",
@@ -263,10 +328,15 @@ Deno.test("the README's configuration table matches the declarations", () => {
 });
 
 Deno.test("the startup description names every setting and hides the token", () => {
-  const config = parseConfig({ AUTH_TOKEN: "s3cret-token-0123456789" });
+  const config = parseConfig({
+    AUTH_TOKEN: "s3cret-token-0123456789",
+    AUTH_READONLY_TOKEN: "s3cret-read-only-0123456789",
+  });
   const described = describeConfig(config);
   assert.deepEqual(Object.keys(described), Object.keys(SETTINGS));
   assert.equal(described.authToken, "set");
+  assert.equal(described.authReadonlyToken, "set");
   assert.equal(describeConfig(parseConfig({})).authToken, "none");
+  assert.equal(describeConfig(parseConfig({})).authReadonlyToken, "none");
   assert.ok(!JSON.stringify(described).includes("s3cret"));
 });

@@ -1,0 +1,218 @@
+/**
+ * The three HTTP endpoints of the Upstash Redis REST protocol, which
+ * `routes/app.ts` mounts: `POST /` (one command), `POST /pipeline` (commands
+ * in order, not atomic, answered 200 with one `{"result"}`/`{"error"}` each)
+ * and `POST /multi-exec` (the same, as one transaction).
+ *
+ * Status codes: 200 for answers (a pipeline's too, whatever its commands
+ * answered), 400 for a command error of `POST /`, a body that is not a
+ * command or a refused transaction, 401 without a valid token, 403 for a
+ * write with the read-only token, 408/413 for a body too slow or too large,
+ * 501 where the API is off (the edge bundle and the Durable Object get it in
+ * a later issue). Every answer is `application/json` and carries a fresh
+ * `upstash-sync-token` header, which `@upstash/redis` sends back on its
+ * next request to ask for read-your-writes. On one process every read sees
+ * every earlier write, so the token only has to be non-empty and new; it is
+ * this isolate's random prefix and a counter. Other `Upstash-*` request
+ * headers (the client's telemetry) are ignored.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import type { BodyFailure, BodyReader } from "../../server/body_reader.ts";
+import {
+  accessOf,
+  INVALID_TOKEN_MESSAGE,
+  MISSING_TOKEN_MESSAGE,
+  type Tokens,
+  WWW_AUTHENTICATE,
+} from "../auth.ts";
+import { resolveCommand } from "./commands.ts";
+import type { CommandContext } from "./context.ts";
+import {
+  errorBody,
+  parseCommandBody,
+  parsePipelineBody,
+  resultBody,
+} from "./protocol.ts";
+import { ReplyError } from "./reply.ts";
+import {
+  checkPipeline,
+  checkTransaction,
+  noPermission,
+  runCommand,
+  runPipeline,
+  runTransaction,
+} from "./run.ts";
+
+/** Options for {@linkcode redisEndpoints}. */
+export interface RedisEndpointOptions {
+  /** The handlers' context: the store and the entry limits. */
+  context: CommandContext;
+  /** False: every endpoint answers 501 (where the API is not served yet). */
+  enabled: boolean;
+  /** The tokens, when the server has any. */
+  tokens?: Tokens;
+  /** Reads `POST /` bodies (bounded by `MAX_BODY_BYTES`). */
+  bodyReader: BodyReader;
+  /** Reads pipeline bodies (bounded by `MAX_PIPELINE_BODY_BYTES`). */
+  pipelineBodyReader: BodyReader;
+  /** `MAX_BODY_BYTES`, for the 413 message. */
+  maxBodyBytes: number;
+  /** `MAX_PIPELINE_BODY_BYTES`, for the 413 message. */
+  maxPipelineBodyBytes: number;
+  /** `BODY_TIMEOUT_MS`, for the 408 message. */
+  bodyTimeoutMs: number;
+  /** `MAX_PIPELINE_COMMANDS`: commands in one pipeline or transaction. */
+  maxPipelineCommands: number;
+}
+
+/** A route handler of the Redis endpoints. */
+export type RedisHandler = (c: Context) => Response | Promise<Response>;
+
+/** The paths of the three endpoints. */
+export const REDIS_PATHS = ["/", "/pipeline", "/multi-exec"] as const;
+
+/** A per-isolate prefix of sync tokens, and their counter. */
+const SYNC_PREFIX = crypto.randomUUID().slice(0, 8) + "-";
+let syncCounter = 0;
+
+/** A JSON answer with a fresh sync token. */
+function answer(
+  body: string,
+  status: number,
+  extra?: Record<string, string>,
+): Response {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "upstash-sync-token": SYNC_PREFIX + (++syncCounter),
+  };
+  if (extra !== undefined) Object.assign(headers, extra);
+  return new Response(body, { status, headers });
+}
+
+/** Creates the handlers of `POST /`, `/pipeline` and `/multi-exec`. */
+export function redisEndpoints(options: RedisEndpointOptions): {
+  command: RedisHandler;
+  pipeline: RedisHandler;
+  multiExec: RedisHandler;
+} {
+  const { context, tokens, maxPipelineCommands } = options;
+
+  /**
+   * The answer refusing the request, or whether it may only read (true with
+   * the read-only token).
+   */
+  const admit = (request: Request): Response | boolean => {
+    if (!options.enabled) {
+      return answer(
+        errorBody(
+          "ERR The Redis REST API is not served here yet (edge bundle, Durable Object); use the server (deno task start).",
+        ),
+        501,
+      );
+    }
+    if (tokens === undefined) return false;
+    const access = accessOf(request.headers.get("authorization"), tokens);
+    if (access === "full") return false;
+    if (access === "readonly") return true;
+    return answer(
+      errorBody(
+        access === "missing" ? MISSING_TOKEN_MESSAGE : INVALID_TOKEN_MESSAGE,
+      ),
+      401,
+      { "www-authenticate": WWW_AUTHENTICATE },
+    );
+  };
+
+  const bodyFailure = (failure: BodyFailure, limit: string): Response => {
+    if (failure === "too-large") {
+      return answer(
+        errorBody(`ERR Request body is larger than ${limit}.`),
+        413,
+      );
+    }
+    if (failure === "timed-out") {
+      return answer(
+        errorBody(
+          `ERR Request body did not arrive within ${options.bodyTimeoutMs} ms.`,
+        ),
+        408,
+        { connection: "close" },
+      );
+    }
+    return answer(errorBody("ERR Request body could not be read."), 400);
+  };
+
+  const singleLimit = `${options.maxBodyBytes} bytes (MAX_BODY_BYTES)`;
+  const pipelineLimit =
+    `${options.maxPipelineBodyBytes} bytes (MAX_PIPELINE_BODY_BYTES)`;
+
+  const isBase64 = (request: Request) =>
+    request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
+
+  async function command(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await options.bodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) return bodyFailure(bytes, singleLimit);
+    const argv = parseCommandBody(bytes);
+    if (typeof argv === "string") return answer(errorBody(argv), 400);
+    try {
+      const spec = resolveCommand(argv);
+      if (readOnly && spec.access === "write") {
+        return answer(errorBody(noPermission(spec)), 403);
+      }
+      const result = runCommand(context, spec, argv);
+      const reply = result instanceof Promise ? await result : result;
+      return answer(resultBody(reply, isBase64(request)), 200);
+    } catch (error) {
+      if (!(error instanceof ReplyError)) throw error;
+      return answer(errorBody(error.message), 400);
+    }
+  }
+
+  async function pipeline(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await options.pipelineBodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) {
+      return bodyFailure(bytes, pipelineLimit);
+    }
+    const commands = parsePipelineBody(bytes, maxPipelineCommands);
+    if (typeof commands === "string") return answer(errorBody(commands), 400);
+    const refusal = checkPipeline(commands, readOnly);
+    if (refusal !== undefined) {
+      return answer(errorBody(refusal.message), refusal.status);
+    }
+    return answer(
+      await runPipeline(context, commands, isBase64(request)),
+      200,
+    );
+  }
+
+  async function multiExec(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await options.pipelineBodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) {
+      return bodyFailure(bytes, pipelineLimit);
+    }
+    const commands = parsePipelineBody(bytes, maxPipelineCommands);
+    if (typeof commands === "string") return answer(errorBody(commands), 400);
+    const specs = checkTransaction(commands, readOnly);
+    if (!Array.isArray(specs)) {
+      return answer(errorBody(specs.message), specs.status);
+    }
+    return answer(
+      runTransaction(context, commands, specs, isBase64(request)),
+      200,
+    );
+  }
+
+  return { command, pipeline, multiExec };
+}
