@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { constantTimeEqual } from "../routes/auth.ts";
+import { accessOf, constantTimeEqual } from "../routes/auth.ts";
 import { testApp } from "./support/app.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -66,4 +66,54 @@ Deno.test("with AUTH_TOKEN, routes need the bearer token; /health does not", asy
 Deno.test("without AUTH_TOKEN no header is needed", async () => {
   const { app } = testApp();
   assert.equal((await app.request("/stats")).status, 200);
+});
+
+Deno.test("accessOf tells the full token, the read-only token and the rest apart", () => {
+  const readonlyToken = "read-only-token-0123456789";
+  const tokens = { token: TOKEN, readonlyToken };
+  assert.equal(accessOf(`Bearer ${TOKEN}`, tokens), "full");
+  assert.equal(accessOf(`bearer \t${readonlyToken} `, tokens), "readonly");
+  assert.equal(
+    accessOf(`Bearer ${readonlyToken}`, { token: TOKEN }),
+    "invalid",
+  );
+  assert.equal(accessOf(`Bearer ${TOKEN}x`, tokens), "invalid");
+  assert.equal(accessOf(`Basic ${TOKEN}`, tokens), "missing");
+  assert.equal(accessOf(undefined, tokens), "missing");
+  assert.equal(accessOf("Bearer ", tokens), "missing");
+});
+
+Deno.test("with AUTH_READONLY_TOKEN the JSON API's write routes answer 403, reads work", async () => {
+  const readonlyToken = "read-only-token-0123456789";
+  const { app, cache } = testApp({
+    authToken: TOKEN,
+    authReadonlyToken: readonlyToken,
+  });
+  cache.set("k", "v");
+  const headers = { authorization: `Bearer ${readonlyToken}` };
+  for (
+    const [method, path, body] of [
+      ["POST", "/put", '{"key":"k","value":"w"}'],
+      ["DELETE", "/delete?key=k", undefined],
+    ] as const
+  ) {
+    const response = await app.request(path, { method, body, headers });
+    assert.equal(response.status, 403, path);
+    assert.deepEqual(await response.json(), {
+      status: "ERROR",
+      message: `The read-only token cannot use ${method} ${
+        path.split("?")[0]
+      }; writes need AUTH_TOKEN.`,
+    });
+  }
+  assert.equal(cache.get("k"), "v", "nothing changed");
+  for (const path of ["/get?key=k", "/stats", "/openapi.json"]) {
+    const response = await app.request(path, { headers });
+    assert.equal(response.status, 200, path);
+    await response.body?.cancel();
+  }
+  // A method the route does not have is still a 405, not a 403.
+  const wrong = await app.request("/put", { method: "GET", headers });
+  assert.equal(wrong.status, 405);
+  await wrong.body?.cancel();
 });
