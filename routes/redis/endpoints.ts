@@ -78,18 +78,26 @@ export const REDIS_PATHS = ["/", "/pipeline", "/multi-exec"] as const;
 const SYNC_PREFIX = crypto.randomUUID().slice(0, 8) + "-";
 let syncCounter = 0;
 
-/** A JSON answer with a fresh sync token. */
+const JSON_HEADERS = { "content-type": "application/json" } as const;
+
+/**
+ * A JSON answer with a fresh sync token. The token is set on the built
+ * response: Deno 2.9 builds a response with only a content type ~30x faster
+ * than one given any other header (4 us), while setting a header afterwards
+ * costs 0.2 us.
+ */
 function answer(
   body: string,
   status: number,
   extra?: Record<string, string>,
 ): Response {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "upstash-sync-token": SYNC_PREFIX + (++syncCounter),
-  };
-  if (extra !== undefined) Object.assign(headers, extra);
-  return new Response(body, { status, headers });
+  const response = new Response(body, { status, headers: JSON_HEADERS });
+  const headers = response.headers;
+  headers.set("upstash-sync-token", SYNC_PREFIX + (++syncCounter));
+  if (extra !== undefined) {
+    for (const name in extra) headers.set(name, extra[name]);
+  }
+  return response;
 }
 
 /** Creates the handlers of `POST /`, `/pipeline` and `/multi-exec`. */
