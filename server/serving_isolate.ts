@@ -63,6 +63,11 @@ export function startServingIsolate(
     maxBytes: config.maxBodyBytes,
     timeoutMs: config.bodyTimeoutMs,
   });
+  // Pipelines and transactions have their own, larger body bound.
+  const pipelineBodyReader = new BodyReader({
+    maxBytes: config.maxPipelineBodyBytes,
+    timeoutMs: config.bodyTimeoutMs,
+  });
   // Read by the gauges at scrape time, once the server below exists.
   const serving: { server?: Server } = {};
   const runtimeGauges = (): RuntimeGauges => {
@@ -79,6 +84,8 @@ export function startServingIsolate(
     ...appOptionsFrom(config),
     cache,
     bodyReader,
+    pipelineBodyReader,
+    redisApi: true,
     metrics,
     runtimeGauges,
     logger,
@@ -114,12 +121,13 @@ export function startServingIsolate(
     server,
     runtimeGauges,
     async drain() {
-      await bodyReader.whenIdle();
+      await Promise.all([bodyReader.whenIdle(), pipelineBodyReader.whenIdle()]);
       await server.shutdown();
     },
     close() {
       loopLag.stop();
       bodyReader.close();
+      pipelineBodyReader.close();
     },
   };
 }
