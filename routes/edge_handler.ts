@@ -10,9 +10,14 @@
  * them, and memory stays bounded by `MAX_CACHE_BYTES` (64 MiB by default
  * here) because every write evicts the oldest entries past the budget.
  *
+ * The Redis REST API (`POST /`, `/pipeline`, `/multi-exec`) is served as
+ * the server serves it, with both tokens (`AUTH_TOKEN`,
+ * `AUTH_READONLY_TOKEN`).
+ *
  * @module
  */
 
+import "../lib/base64_polyfill.ts"; // Node 20, edge-runtime: see there
 import type { Clock } from "../lib/clock.ts";
 import {
   type Config,
@@ -56,7 +61,8 @@ export function parseEdgeConfig(env: Env): Config {
  * Creates a kv-cache handler with its own empty cache, configured from `env`
  * (the same variables as the server; `MAX_CACHE_BYTES` defaults to
  * {@linkcode EDGE_MAX_CACHE_BYTES}; the store is always the `Map` one,
- * whatever `CACHE_STORE` says; `AUTH_TOKEN` is honoured; `PORT`, `HOST`,
+ * whatever `CACHE_STORE` says; `AUTH_TOKEN` and `AUTH_READONLY_TOKEN` are
+ * honoured; the Redis REST API is on; `PORT`, `HOST`,
  * `SWEEP_INTERVAL_MS`, `SHUTDOWN_TIMEOUT_MS`, `BODY_TIMEOUT_MS` and `METRICS`
  * are validated but unused: they need a server or timers). Expiry is
  * decided on `clock` (the system clock by default).
@@ -72,6 +78,7 @@ export function createEdgeHandler(
   const app = createApp({
     ...appOptionsFrom(config),
     bodyTimeoutMs: 0, // a timeout needs a timer
+    redisApi: true,
     cache,
     logger: createLogger(config.logLevel),
   });
