@@ -3,9 +3,11 @@
  * the {@linkcode CacheShard} that owns its key, one of `SHARDS` objects
  * (1 by default: a single cache for the whole deployment). `PUT` bodies are
  * read (within `MAX_BODY_BYTES`) to find the key; `/stats` adds up every
- * shard's counters and lists each shard's; everything else, and any request
- * whose key cannot be found, goes to shard 0, which answers it as the
- * plain API does (400, 404, 405, `/health`).
+ * shard's counters and lists each shard's; the Redis REST endpoints
+ * (`POST /`, `/pipeline`, `/multi-exec`) split their commands by key
+ * (`shard_redis.ts`); everything else, and any request whose key cannot be
+ * found, goes to shard 0, which answers it as the plain API does (400, 404,
+ * 405, `/health`). A key's shard is the same for both APIs.
  *
  * @module
  */
@@ -15,6 +17,8 @@ import { ConfigError, type Env } from "../lib/config.ts";
 import { bindingsEnv, bindingText } from "../lib/edge_env.ts";
 import { shardOf } from "../lib/shard_of.ts";
 import { bearerToken } from "./auth.ts";
+import { REDIS_PATHS } from "./redis/endpoints.ts";
+import { shardedRedisEndpoints } from "./shard_redis.ts";
 import { BodyReader } from "../server/body_reader.ts";
 import { type EdgeWorker, parseEdgeConfig } from "./edge_handler.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
@@ -43,10 +47,20 @@ export interface ShardBindings {
 export interface ShardRouterOptions {
   /** Number of shards: objects `shard-0` to `shard-<shards - 1>`. */
   shards: number;
-  /** Largest `PUT` body read to find its key, in bytes. */
+  /** Largest `PUT` or `POST /` body read to find its key, in bytes. */
   maxBodyBytes: number;
+  /** Largest `/pipeline` or `/multi-exec` body (`MAX_PIPELINE_BODY_BYTES`). */
+  maxPipelineBodyBytes?: number;
+  /** Most commands in a pipeline or transaction (`MAX_PIPELINE_COMMANDS`). */
+  maxPipelineCommands?: number;
+  /** `MAX_KEY_SIZE` (code points), for the Redis API's MSET. */
+  maxKeySize?: number;
+  /** `MAX_VALUE_SIZE` (code points), for the Redis API's MSET. */
+  maxValueSize?: number;
   /** When set, every route but `/health` needs `Authorization: Bearer`. */
   authToken?: string;
+  /** With `authToken`: the read-only token (`AUTH_READONLY_TOKEN`). */
+  authReadonlyToken?: string;
 }
 
 /** Reads `SHARDS`: a whole number from 1 to {@linkcode MAX_SHARDS}. */
@@ -113,10 +127,34 @@ export function createShardRouter(
   const forKey = (c: Context, key: string | undefined) =>
     stub(c, key === undefined || shards === 1 ? 0 : shardOf(key, shards));
 
+  const tokens = options.authToken
+    ? { token: options.authToken, readonlyToken: options.authReadonlyToken }
+    : undefined;
+  const redis = shardedRedisEndpoints({
+    shards,
+    tokens,
+    maxBodyBytes: options.maxBodyBytes,
+    maxPipelineBodyBytes: options.maxPipelineBodyBytes ??
+      Math.max(options.maxBodyBytes, 1_048_576),
+    maxPipelineCommands: options.maxPipelineCommands ?? 1000,
+    maxKeySize: options.maxKeySize ?? Infinity,
+    maxValueSize: options.maxValueSize ?? Infinity,
+  });
+  const send = (c: Context) => (shard: number, request: Request) =>
+    stub(c, shard).fetch(request);
+
   const app = new Hono<{ Bindings: ShardBindings }>();
-  if (options.authToken) {
-    app.use(bearerToken({ token: options.authToken, exempt: ["/health"] }));
+  if (tokens) {
+    app.use(bearerToken({
+      ...tokens,
+      // The Redis endpoints check the token themselves, in their own shape.
+      exempt: ["/health", ...REDIS_PATHS],
+      writeRoutes: ["POST /put", "DELETE /delete"],
+    }));
   }
+  app.post("/", (c) => redis.command(c.req.raw, send(c)));
+  app.post("/pipeline", (c) => redis.pipeline(c.req.raw, send(c)));
+  app.post("/multi-exec", (c) => redis.multiExec(c.req.raw, send(c)));
 
   app.post("/put", async function putToShard(c) {
     if (shards === 1) return await stub(c, 0).fetch(c.req.raw);
@@ -182,7 +220,12 @@ export function createShardedWorker(): EdgeWorker {
           app = createShardRouter({
             shards: readShards({ SHARDS: bindingText(bindings, "SHARDS") }),
             maxBodyBytes: config.maxBodyBytes,
+            maxPipelineBodyBytes: config.maxPipelineBodyBytes,
+            maxPipelineCommands: config.maxPipelineCommands,
+            maxKeySize: config.maxKeySize,
+            maxValueSize: config.maxValueSize,
             authToken: config.authToken || undefined,
+            authReadonlyToken: config.authReadonlyToken || undefined,
           });
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;

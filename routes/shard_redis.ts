@@ -1,0 +1,437 @@
+/**
+ * The Redis REST endpoints (`POST /`, `/pipeline`, `/multi-exec`) of the
+ * Durable Object front: each request is checked as the server checks it
+ * (token, body size, shape, read-only token, pipeline and transaction
+ * bounds, with the server's own functions and words), then sent to the
+ * shards that own its keys (`shard_plan.ts`), and their answers are merged
+ * (`shard_merge.ts`).
+ *
+ * - A command, pipeline or transaction whose keys are all in one shard is
+ *   forwarded to that shard as it came, and its answer is the shard's.
+ * - A pipeline across shards becomes one sub-pipeline per shard, holding
+ *   that shard's commands and parts in the request's order, sent in
+ *   parallel; the answers are put back in the request's order. So commands
+ *   on one key run in the order sent, as on the server.
+ * - A transaction runs on one shard, atomically there; one whose keys span
+ *   shards is refused (`CROSSSLOT`) and nothing runs.
+ * - With one shard (`SHARDS=1`), requests are forwarded without a look.
+ *
+ * A shard that fails (an exception in the object, a sub-request over the
+ * shard's body limit) gives each of its commands an error naming it; the
+ * other shards' parts have run, as a pipeline's commands do.
+ *
+ * @module
+ */
+
+import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
+import {
+  accessOf,
+  INVALID_TOKEN_MESSAGE,
+  MISSING_TOKEN_MESSAGE,
+  type Tokens,
+  WWW_AUTHENTICATE,
+} from "./auth.ts";
+import { resolveCommand } from "./redis/commands.ts";
+import {
+  encodeReply,
+  errorBody,
+  parseCommandBody,
+  parsePipelineBody,
+} from "./redis/protocol.ts";
+import { checkPipeline, checkTransaction, noPermission } from "./redis/run.ts";
+import { type Answer, mergeAnswers, readAnswers } from "./shard_merge.ts";
+import { type CommandPlan, crossShard, planCommand } from "./shard_plan.ts";
+
+/** Sends a request to one shard's Durable Object. */
+export type SendToShard = (
+  shard: number,
+  request: Request,
+) => Promise<Response>;
+
+/** Options for {@linkcode shardedRedisEndpoints}. */
+export interface ShardedRedisOptions {
+  /** How many shards (`SHARDS`). */
+  shards: number;
+  /** The tokens, when there are any. */
+  tokens?: Tokens;
+  /** `MAX_BODY_BYTES`: largest `POST /` body. */
+  maxBodyBytes: number;
+  /** `MAX_PIPELINE_BODY_BYTES`: largest pipeline or transaction body. */
+  maxPipelineBodyBytes: number;
+  /** `MAX_PIPELINE_COMMANDS`. */
+  maxPipelineCommands: number;
+  /** `MAX_KEY_SIZE`. */
+  maxKeySize: number;
+  /** `MAX_VALUE_SIZE`. */
+  maxValueSize: number;
+}
+
+/** A handler of one endpoint: the request, and how to reach the shards. */
+export type ShardedRedisHandler = (
+  request: Request,
+  send: SendToShard,
+) => Promise<Response>;
+
+/**
+ * This isolate's random prefix of sync tokens, made on first use: Workers
+ * refuses random values in a module's top level.
+ */
+let syncPrefix: string | undefined;
+let syncCounter = 0;
+const encoder = new TextEncoder();
+
+/** A JSON answer with a fresh sync token, as the server answers. */
+function answer(
+  body: string,
+  status: number,
+  extra?: Record<string, string>,
+): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      "content-type": "application/json",
+      "upstash-sync-token": (syncPrefix ??= "front-" +
+        crypto.randomUUID().slice(0, 8) + "-") + (++syncCounter),
+      ...extra,
+    },
+  });
+}
+
+/** `{"result":X}` or `{"error":"..."}`, X's strings written as they came. */
+function answerJson(one: Answer): string {
+  return "error" in one
+    ? errorBody(one.error)
+    : '{"result":' + encodeReply(one.result, false) + "}";
+}
+
+/** Creates the front's handlers of `POST /`, `/pipeline`, `/multi-exec`. */
+export function shardedRedisEndpoints(options: ShardedRedisOptions): {
+  command: ShardedRedisHandler;
+  pipeline: ShardedRedisHandler;
+  multiExec: ShardedRedisHandler;
+} {
+  const { shards, tokens } = options;
+  const bodyReader = new BodyReader({
+    maxBytes: options.maxBodyBytes,
+    timeoutMs: 0, // a timeout needs a timer
+  });
+  const pipelineBodyReader = new BodyReader({
+    maxBytes: options.maxPipelineBodyBytes,
+    timeoutMs: 0,
+  });
+  const singleLimit = `${options.maxBodyBytes} bytes (MAX_BODY_BYTES)`;
+  const pipelineLimit =
+    `${options.maxPipelineBodyBytes} bytes (MAX_PIPELINE_BODY_BYTES)`;
+
+  /** The refusal, or whether the request may only read. */
+  const admit = (request: Request): Response | boolean => {
+    if (tokens === undefined) return false;
+    const access = accessOf(request.headers.get("authorization"), tokens);
+    if (access === "full") return false;
+    if (access === "readonly") return true;
+    return answer(
+      errorBody(
+        access === "missing" ? MISSING_TOKEN_MESSAGE : INVALID_TOKEN_MESSAGE,
+      ),
+      401,
+      { "www-authenticate": WWW_AUTHENTICATE },
+    );
+  };
+
+  const bodyFailure = (failure: BodyFailure, limit: string): Response =>
+    failure === "too-large"
+      ? answer(errorBody(`ERR Request body is larger than ${limit}.`), 413)
+      : answer(errorBody("ERR Request body could not be read."), 400);
+
+  const planOptions = {
+    shards,
+    maxKeySize: options.maxKeySize,
+    maxValueSize: options.maxValueSize,
+  };
+
+  /** `request` sent on to `shard` at `path` with `body`. */
+  const forward = (
+    request: Request,
+    path: string,
+    body: Uint8Array | string,
+    shard: number,
+    send: SendToShard,
+  ): Promise<Response> => {
+    const headers = new Headers(request.headers);
+    headers.delete("content-length");
+    return send(
+      shard,
+      new Request(new URL(path, request.url), {
+        method: "POST",
+        headers,
+        body: body as BodyInit,
+      }),
+    );
+  };
+
+  /**
+   * `request` forwarded whole to `shard`; the shard's answer, or a 502 that
+   * names the shard when it fails.
+   */
+  const relay = async (
+    request: Request,
+    path: string,
+    body: Uint8Array,
+    shard: number,
+    send: SendToShard,
+  ): Promise<Response> => {
+    try {
+      return await forward(request, path, body, shard, send);
+    } catch (error) {
+      return answer(
+        errorBody(
+          `ERR Durable Object shard ${shard} failed: ${
+            error instanceof Error ? error.message : error
+          }`,
+        ),
+        502,
+      );
+    }
+  };
+
+  /**
+   * Sends each shard its part of `plans` as one sub-request to `path`, in
+   * parallel, and merges the answers per command, in order; or the 413
+   * answer when a shard's part would exceed its body limit (before anything
+   * is sent).
+   */
+  async function fanOut(
+    request: Request,
+    plans: CommandPlan[],
+    path: "/pipeline" | "/multi-exec",
+    send: SendToShard,
+  ): Promise<Answer[] | Response> {
+    const batches = new Map<
+      number,
+      { argvs: string[][]; refs: [plan: number, part: number][] }
+    >();
+    plans.forEach((plan, i) =>
+      plan.parts.forEach((part, j) => {
+        let batch = batches.get(part.shard);
+        if (batch === undefined) {
+          batch = { argvs: [], refs: [] };
+          batches.set(part.shard, batch);
+        }
+        batch.argvs.push(part.argv);
+        batch.refs.push([i, j]);
+      })
+    );
+    const bodies = new Map<number, string>();
+    for (const [shard, batch] of batches) {
+      const body = JSON.stringify(batch.argvs);
+      if (encoder.encode(body).length > options.maxPipelineBodyBytes) {
+        return answer(
+          errorBody(
+            `ERR The request's part for shard ${shard} is larger than ${pipelineLimit} once split by shard; send fewer commands at once. Nothing was run.`,
+          ),
+          413,
+        );
+      }
+      bodies.set(shard, body);
+    }
+    const parts: Answer[][] = plans.map((plan) => new Array(plan.parts.length));
+    await Promise.all(
+      [...batches].map(async ([shard, batch]) => {
+        const answers = await askShard(
+          request,
+          path,
+          bodies.get(shard)!,
+          shard,
+          batch.argvs.length,
+          send,
+        );
+        batch.refs.forEach(([i, j], k) => parts[i][j] = answers[k]);
+      }),
+    );
+    const base64 = isBase64(request);
+    return plans.map((plan, i) =>
+      plan.refusal !== undefined
+        ? { error: plan.refusal }
+        : mergeAnswers(plan, parts[i], base64)
+    );
+  }
+
+  /** One shard's answers to a sub-request, or errors naming its failure. */
+  async function askShard(
+    request: Request,
+    path: string,
+    body: string,
+    shard: number,
+    count: number,
+    send: SendToShard,
+  ): Promise<Answer[]> {
+    let why: string;
+    try {
+      const response = await forward(request, path, body, shard, send);
+      const text = await response.text();
+      const answers = response.status === 200
+        ? readAnswers(text, count)
+        : undefined;
+      if (answers !== undefined) return answers;
+      why = `answered ${response.status} ${errorOf(text)}`;
+    } catch (error) {
+      why = `failed: ${error instanceof Error ? error.message : error}`;
+    }
+    const failure = {
+      error:
+        `ERR Durable Object shard ${shard} ${why}; the request's parts on other shards ran`,
+    };
+    return Array.from({ length: count }, () => failure);
+  }
+
+  async function command(request: Request, send: SendToShard) {
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await bodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) return bodyFailure(bytes, singleLimit);
+    if (shards === 1) return await relay(request, "/", bytes, 0, send);
+    const argv = parseCommandBody(bytes);
+    if (typeof argv === "string") return answer(errorBody(argv), 400);
+    const refusal = readOnlyRefusal(argv, readOnly);
+    if (refusal !== undefined) return answer(errorBody(refusal), 403);
+    const plan = planCommand(argv, planOptions);
+    if (plan.refusal !== undefined) {
+      return answer(errorBody(plan.refusal), 400);
+    }
+    if (plan.whole) {
+      return await relay(request, "/", bytes, plan.parts[0].shard, send);
+    }
+    const answers = await fanOut(request, [plan], "/pipeline", send);
+    if (answers instanceof Response) return answers;
+    const [one] = answers;
+    return answer(answerJson(one), "error" in one ? 400 : 200);
+  }
+
+  async function pipeline(request: Request, send: SendToShard) {
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await pipelineBodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) {
+      return bodyFailure(bytes, pipelineLimit);
+    }
+    if (shards === 1) return await relay(request, "/pipeline", bytes, 0, send);
+    const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
+    if (typeof commands === "string") return answer(errorBody(commands), 400);
+    const refusal = checkPipeline(commands, readOnly);
+    if (refusal !== undefined) {
+      return answer(errorBody(refusal.message), refusal.status);
+    }
+    const plans = commands.map((argv) => planCommand(argv, planOptions));
+    const target = oneShard(plans);
+    if (target !== undefined && plans.every((plan) => plan.whole)) {
+      return await relay(request, "/pipeline", bytes, target, send);
+    }
+    gather(plans, target);
+    const answers = await fanOut(request, plans, "/pipeline", send);
+    if (answers instanceof Response) return answers;
+    return answer("[" + answers.map(answerJson).join(",") + "]", 200);
+  }
+
+  async function multiExec(request: Request, send: SendToShard) {
+    const readOnly = admit(request);
+    if (readOnly instanceof Response) return readOnly;
+    const bytes = await pipelineBodyReader.read(request);
+    if (!(bytes instanceof Uint8Array)) {
+      return bodyFailure(bytes, pipelineLimit);
+    }
+    if (shards === 1) {
+      return await relay(request, "/multi-exec", bytes, 0, send);
+    }
+    const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
+    if (typeof commands === "string") return answer(errorBody(commands), 400);
+    const specs = checkTransaction(commands, readOnly);
+    if (!Array.isArray(specs)) {
+      return answer(errorBody(specs.message), specs.status);
+    }
+    const plans = commands.map((argv) => planCommand(argv, planOptions));
+    const refused = plans.findIndex((plan) => plan.refusal !== undefined);
+    if (refused >= 0) {
+      return answer(
+        errorBody(
+          `${plans[refused].refusal} (command ${
+            refused + 1
+          } of the transaction)`,
+        ),
+        400,
+      );
+    }
+    const used = usedShards(plans);
+    if (used.size > 1) {
+      return answer(
+        errorBody(crossShard("the transaction's keys are", used)),
+        400,
+      );
+    }
+    const target = used.size === 1 ? used.values().next().value! : 0;
+    if (plans.every((plan) => plan.whole)) {
+      return await relay(request, "/multi-exec", bytes, target, send);
+    }
+    gather(plans, target);
+    const answers = await fanOut(request, plans, "/multi-exec", send);
+    if (answers instanceof Response) return answers;
+    return answer("[" + answers.map(answerJson).join(",") + "]", 200);
+  }
+
+  return { command, pipeline, multiExec };
+}
+
+/** The read-only token's 403 message for a write command, if it is one. */
+function readOnlyRefusal(
+  argv: string[],
+  readOnly: boolean,
+): string | undefined {
+  if (!readOnly) return undefined;
+  try {
+    const spec = resolveCommand(argv);
+    return spec.access === "write" ? noPermission(spec) : undefined;
+  } catch {
+    return undefined; // unknown or wrong arity: the shard answers that
+  }
+}
+
+/** The shards the plans' parts go to, but for commands any shard answers. */
+function usedShards(plans: readonly CommandPlan[]): Set<number> {
+  const used = new Set<number>();
+  for (const plan of plans) {
+    if (plan.anywhere) continue;
+    for (const part of plan.parts) used.add(part.shard);
+  }
+  return used;
+}
+
+/** The one shard every part goes to (or 0 for none), else undefined. */
+function oneShard(plans: readonly CommandPlan[]): number | undefined {
+  const used = usedShards(plans);
+  if (used.size > 1) return undefined;
+  return used.size === 1 ? used.values().next().value! : 0;
+}
+
+/**
+ * Sends the commands any shard answers (PING, ECHO, TIME) to `target`, or
+ * to the first shard the others use, so that they add no sub-request.
+ */
+function gather(plans: CommandPlan[], target: number | undefined): void {
+  const to = target ?? usedShards(plans).values().next().value ?? 0;
+  for (const plan of plans) {
+    if (plan.anywhere) plan.parts[0].shard = to;
+  }
+}
+
+function isBase64(request: Request): boolean {
+  return request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
+}
+
+/** The `error` (or `message`) of a JSON error body, else the text's start. */
+function errorOf(text: string): string {
+  try {
+    const body = JSON.parse(text);
+    const message = body?.error ?? body?.message;
+    if (typeof message === "string") return message;
+  } catch { /* not JSON */ }
+  return text.slice(0, 200);
+}
