@@ -32,6 +32,8 @@
 // REDIS_CLIENT_SUBJECT=shim runs the same tests against redis-server behind
 // the REST shim (tests/support/redis_rest_shim.ts), to check that the
 // expectations here are Redis's; the kv-cache-only ones are then ignored.
+// REDIS_CLIENT_URL runs them against a kv-cache already running there (with
+// this file's AUTH_TOKEN and AUTH_READONLY_TOKEN).
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { ROOT, START_ARGS, startServer } from "../support/server_process.ts";
@@ -54,6 +56,8 @@ interface Target {
 
 /** Starts kv-cache as `deno task start` runs it, or Redis behind the shim. */
 async function startTarget(): Promise<Target> {
+  const running = Deno.env.get("REDIS_CLIENT_URL");
+  if (running) return { url: running, stop: () => Promise.resolve() };
   if (ON_SHIM) {
     const redis = await startRedisServer();
     const shim = await startRestShim(redis, {
@@ -75,7 +79,6 @@ async function startTarget(): Promise<Target> {
       WORKERS: "2",
       AUTH_TOKEN: TOKEN,
       AUTH_READONLY_TOKEN: READONLY_TOKEN,
-      LOG_LEVEL: "warn",
     },
   });
   return { url: server.url, stop: () => server.stop() };

@@ -121,7 +121,7 @@ Deno.test({
       const server = await startServer({
         args: START_ARGS,
         cwd: ROOT,
-        env: { WORKERS: "4", AUTH_TOKEN: TOKEN, LOG_LEVEL: "warn" },
+        env: { WORKERS: "4", AUTH_TOKEN: TOKEN },
       });
       url = server.url;
       stop = () => server.stop();

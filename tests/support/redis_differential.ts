@@ -187,15 +187,22 @@ export interface RunOptions {
   onDeviation?: (name: string, mismatch: Mismatch) => void;
 }
 
+/** The answer to one command, or to a batch. */
+export type Answer = RespReply | RespReply[];
+
 /** A documented difference from Redis that the comparison accepts. */
 export interface Deviation {
   /** Its name, e.g. where the docs describe it. */
   name: string;
-  /** True when it explains why the subject answered `got` where Redis answered `want`. */
+  /**
+   * True when it explains why the subject answered `got` where Redis
+   * answered `want` (arrays: the answers to a whole batch, whose `command`
+   * is then `["PIPELINE" | "MULTI-EXEC", ...each command as JSON]`).
+   */
   explains(
     command: Command,
-    want: RespReply,
-    got: RespReply,
+    want: Answer,
+    got: Answer,
     reference: Side,
   ): Promise<boolean>;
 }
@@ -213,8 +220,8 @@ export async function runSteps(
 ): Promise<void> {
   const explained = async (
     command: Command,
-    want: RespReply,
-    got: RespReply,
+    want: Answer,
+    got: Answer,
   ): Promise<string | undefined> => {
     for (const deviation of options.deviations ?? []) {
       if (await deviation.explains(command, want, got, reference)) {
@@ -242,12 +249,10 @@ export async function runSteps(
   const fail = async (
     command: Command,
     why: string,
-    want: RespReply | RespReply[] | { error: string },
-    got: RespReply | RespReply[] | { error: string },
+    want: Answer,
+    got: Answer,
   ) => {
-    const deviation = Array.isArray(want) || Array.isArray(got)
-      ? undefined
-      : await explained(command, want, got);
+    const deviation = await explained(command, want, got);
     const mismatch = new Mismatch(
       command,
       `${show(command)}: ${why}\n  ${reference.name}: ${
