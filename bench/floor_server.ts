@@ -6,14 +6,17 @@
  *
  * Same contract as main.ts: env `PORT`, `HOST`, `NOT_FOUND_STATUS`; prints one
  * line on stdout when listening. GETs of keys starting with `MISS_PREFIX` get
- * the not-found answer; every other GET gets a hit-sized body.
+ * the not-found answer; every other GET gets a hit-sized body. `POST /` and
+ * `POST /pipeline` (the Redis REST protocol) get a GET hit's answer, or
+ * {@linkcode PIPELINE_GETS} of them.
  *
  * Run: `deno run --allow-net --allow-env bench/floor_server.ts`
  *
  * @module
  */
 
-import { fixedHitBody, MISS_PREFIX } from "./data.ts";
+import { fixedHitBody, MISS_PREFIX, VALUE_LENGTH } from "./data.ts";
+import { PIPELINE_GETS } from "./load/generator.ts";
 
 const port = Number(Deno.env.get("PORT") ?? "8080");
 const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
@@ -26,6 +29,9 @@ const MISS_BODY = '{"status":"ERROR","message":"Key not found."}';
 const HEALTH_BODY = '{"status":"OK"}';
 
 const HIT_BODY = fixedHitBody();
+/** A Redis REST GET hit as kv-cache answers it: base64 of a benchmark value. */
+const REDIS_HIT = `{"result":"${"A".repeat(4 * Math.ceil(VALUE_LENGTH / 3))}"}`;
+const PIPELINE_BODY = `[${Array(PIPELINE_GETS).fill(REDIS_HIT).join(",")}]`;
 const counters = { gets: 0, misses: 0, puts: 0 };
 
 function json(body: string, status = 200): Response {
@@ -47,6 +53,18 @@ async function handle(req: Request): Promise<Response> {
     counters.puts++;
     await req.text();
     return json(PUT_BODY);
+  }
+  // The Redis REST protocol (bench workloads redis-get, redis-pipeline16):
+  // the body is read, not parsed; the answer has the real one's size.
+  if (req.method === "POST" && url.pathname === "/") {
+    counters.gets++;
+    await req.text();
+    return json(REDIS_HIT);
+  }
+  if (req.method === "POST" && url.pathname === "/pipeline") {
+    counters.gets += PIPELINE_GETS;
+    await req.text();
+    return json(PIPELINE_BODY);
   }
   if (req.method === "GET" && url.pathname === "/stats") {
     return Response.json({ status: "OK", ...counters });

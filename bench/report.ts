@@ -256,3 +256,75 @@ export function summaryTable(summaries: WorkloadSummary[]): string {
     ]),
   );
 }
+
+/** One workload's server CPU per command against its `compareWith` workload's per request. */
+export interface Comparison {
+  /** The workload (e.g. `redis-pipeline16`). */
+  workload: string;
+  /** What it is compared with (e.g. `get-hit`). */
+  baseline: string;
+  /** Commands per request of the workload. */
+  commandsPerRequest: number;
+  /** Server CPU µs per request of the workload (median over rounds). */
+  cpuUsPerRequest: number;
+  /** Server CPU µs per command of the workload. */
+  cpuUsPerCommand: number;
+  /** Server CPU µs per request of the baseline (median over rounds). */
+  baselineCpuUsPerRequest: number;
+  /** Per command over the baseline's per request (the figure issue 22 bounds). */
+  ratio: number;
+}
+
+/**
+ * The comparisons of the workloads that name a `compareWith` whose summary
+ * is in the same run (server figures, medians over rounds).
+ */
+export function comparisons(
+  summaries: WorkloadSummary[],
+  workloads: {
+    name: string;
+    commandsPerRequest?: number;
+    compareWith?: string;
+  }[],
+): Comparison[] {
+  return workloads.flatMap((w) => {
+    const own = summaries.find((s) => s.workload === w.name);
+    const base = summaries.find((s) => s.workload === w.compareWith);
+    if (!own || !base || !w.compareWith) return [];
+    const n = w.commandsPerRequest ?? 1;
+    const perCommand = own.server.cpuUsPerRequest / n;
+    return [{
+      workload: w.name,
+      baseline: w.compareWith,
+      commandsPerRequest: n,
+      cpuUsPerRequest: own.server.cpuUsPerRequest,
+      cpuUsPerCommand: perCommand,
+      baselineCpuUsPerRequest: base.server.cpuUsPerRequest,
+      ratio: perCommand / base.server.cpuUsPerRequest,
+    }];
+  });
+}
+
+/** Table of {@linkcode comparisons}: CPU per request and per command side by side. */
+export function comparisonTable(rows: Comparison[]): string {
+  return formatTable(
+    [
+      "workload",
+      "commands/req",
+      "cpu us/req",
+      "cpu us/command",
+      "baseline",
+      "baseline cpu us/req",
+      "per command / baseline",
+    ],
+    rows.map((c) => [
+      c.workload,
+      String(c.commandsPerRequest),
+      c.cpuUsPerRequest.toFixed(1),
+      c.cpuUsPerCommand.toFixed(2),
+      c.baseline,
+      c.baselineCpuUsPerRequest.toFixed(1),
+      c.ratio.toFixed(3),
+    ]),
+  );
+}

@@ -25,7 +25,14 @@ import {
   type RunResult,
 } from "./measure.ts";
 import { clockTicksPerSecond } from "./procfs.ts";
-import { runsTable, summarize, summaryTable, variantTable } from "./report.ts";
+import {
+  comparisons,
+  comparisonTable,
+  runsTable,
+  summarize,
+  summaryTable,
+  variantTable,
+} from "./report.ts";
 import type { ServerSpec } from "./servers.ts";
 import { startArgs } from "../tests/support/server_process.ts";
 import { renderSvg } from "./svg.ts";
@@ -36,7 +43,9 @@ import { fillNote } from "./load/oha/result.ts";
 import { probe } from "./probe_command.ts";
 import {
   entriesFor,
+  isRedis,
   isSpelled,
+  needsWrk,
   putBodiesFor,
   selectWorkloads,
   type Workload,
@@ -80,11 +89,16 @@ async function main(): Promise<void> {
     { dir: RESULTS_DIR.replace(/\/$/, ""), prefix: loadPin },
   );
   log(`load generator: ${generator.name} (${generator.reason})`);
-  const spelled = workloads.filter(isSpelled);
-  if (generator.name === "oha" && spelled.length > 0) {
+  const wrkOnly = workloads.filter(needsWrk);
+  if (generator.name === "oha" && wrkOnly.length > 0) {
     throw new Error(
-      `workload ${spelled[0].name} sends spelled bodies, which only the wrk ` +
-        "load drives; use --load-generator wrk",
+      `workload ${wrkOnly[0].name} sends ${
+        isSpelled(wrkOnly[0])
+          ? "spelled bodies"
+          : isRedis(wrkOnly[0])
+          ? "Redis REST requests"
+          : "GETs only"
+      }, which only the wrk load drives; use --load-generator wrk`,
     );
   }
   if (generator.name === "oha") {
@@ -231,9 +245,9 @@ async function main(): Promise<void> {
       FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
     };
     for (let round = 1; round <= opts.rounds; round++) {
-      const specs = [server, variant, naive, floor].filter((
-        s,
-      ): s is ServerSpec => s !== null);
+      // The naive server does not speak the Redis REST protocol.
+      const specs = [server, variant, isRedis(workload) ? null : naive, floor]
+        .filter((s): s is ServerSpec => s !== null);
       const planOf = (spec: ServerSpec): RunPlan => ({
         server: { ...spec, env: { ...spec.env, ...hitEnv } },
         workload,
@@ -290,6 +304,13 @@ async function main(): Promise<void> {
         variantTable(summaries, variantLabel),
     );
   }
+  const compared = comparisons(summaries, workloads);
+  if (compared.length) {
+    console.log(
+      "\nServer CPU per command vs its baseline's per request, same run " +
+        "(medians over rounds):\n" + comparisonTable(compared),
+    );
+  }
   const busiest = Math.max(
     0,
     ...results.map((r) =>
@@ -332,6 +353,7 @@ async function main(): Promise<void> {
         suspect: busiest > 5,
         options: { ...opts, threads },
         summaries,
+        comparisons: compared,
         runs: results,
       },
       null,

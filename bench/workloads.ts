@@ -12,7 +12,7 @@ import {
   makeUnicodeEntries,
   spellPutBody,
 } from "./data.ts";
-import type { LoadSpec } from "./load/generator.ts";
+import { type LoadSpec, PIPELINE_GETS } from "./load/generator.ts";
 
 /** One workload of the load test. */
 export interface Workload {
@@ -30,6 +30,16 @@ export interface Workload {
   spelling?: BodySpelling;
   /** The keys' values: printable ASCII (default) or non-ASCII text. */
   data?: "ascii" | "unicode";
+  /**
+   * Redis commands in each request (the Redis REST workloads: 1, or 16 for
+   * a pipeline); set only on those, which the naive server does not serve.
+   */
+  commandsPerRequest?: number;
+  /**
+   * The workload this one's server CPU per command is compared with, same
+   * run (the Redis workloads: `get-hit`, the JSON API's GET of the same keys).
+   */
+  compareWith?: string;
 }
 
 /** All workloads, in run order. */
@@ -98,6 +108,35 @@ export const WORKLOADS: Workload[] = [
     spelling: "python",
     data: "unicode",
   },
+  // The Redis REST protocol (issue 22) against the JSON API's GET of the
+  // same prefilled keys; run them together: --only get-hit,redis-get,redis-pipeline16
+  {
+    name: "get-hit",
+    description: "GET /get?key= only, hits of 10,000 prefilled keys",
+    load: { mode: "mix", getPercent: 100 },
+    prefill: true,
+    env: {},
+  },
+  {
+    name: "redis-get",
+    description:
+      'POST / ["get",key] (Upstash-Encoding: base64), hits of the same keys',
+    load: { mode: "redis-get", getPercent: 100 },
+    prefill: true,
+    env: {},
+    commandsPerRequest: 1,
+    compareWith: "get-hit",
+  },
+  {
+    name: "redis-pipeline16",
+    description:
+      `POST /pipeline of ${PIPELINE_GETS} GETs (base64), hits of the same keys`,
+    load: { mode: "redis-pipeline", getPercent: 100 },
+    prefill: true,
+    env: {},
+    commandsPerRequest: PIPELINE_GETS,
+    compareWith: "get-hit",
+  },
   {
     name: "mix-ttl",
     description: 'mix, PUTs with a ttl: {"key":"k","value":"v","ttl":3600}',
@@ -122,6 +161,20 @@ export function selectWorkloads(names: string[]): Workload[] {
     }
     return w;
   });
+}
+
+/** Whether `workload` speaks the Redis REST protocol (the naive server does not). */
+export function isRedis(workload: Workload): boolean {
+  return workload.commandsPerRequest !== undefined;
+}
+
+/**
+ * Whether only wrk can send `workload`'s load: spelled bodies, the Redis
+ * REST requests, and GETs only (oha's mix gives the PUTs connections).
+ */
+export function needsWrk(workload: Workload): boolean {
+  return isSpelled(workload) || isRedis(workload) ||
+    (workload.load.mode === "mix" && workload.load.getPercent === 100);
 }
 
 /** Whether `workload` sends other data or bodies than the compact mix's. */

@@ -16,10 +16,19 @@
 
 import type { Entry } from "../data.ts";
 
+/** GET commands in each request of the "redis-pipeline" mode (kv.lua's too). */
+export const PIPELINE_GETS = 16;
+
 /** What kind of requests one load run sends. */
 export interface LoadSpec {
-  /** "mix": GETs and PUTs of prefilled keys; "fill": PUTs of new keys; "miss": GETs of absent keys. */
-  mode: "mix" | "fill" | "miss";
+  /**
+   * "mix": GETs and PUTs of prefilled keys; "fill": PUTs of new keys;
+   * "miss": GETs of absent keys; "redis-get": the Redis REST protocol's
+   * `POST /` `["get",key]` of prefilled keys (base64, as `@upstash/redis`
+   * sends it); "redis-pipeline": `POST /pipeline` of
+   * {@linkcode PIPELINE_GETS} such GETs (wrk only).
+   */
+  mode: "mix" | "fill" | "miss" | "redis-get" | "redis-pipeline";
   /** Share of GETs in percent (mix mode only). */
   getPercent: number;
   /** Open connections. */

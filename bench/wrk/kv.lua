@@ -9,6 +9,11 @@
 --                         of the same keys with their own values
 --                "fill" : PUTs of unique keys (never repeated)
 --                "miss" : GETs of keys that are never written
+--                "redis-get"      : the Redis REST protocol's POST / with
+--                         ["get",KEY] of prefilled keys, with the header
+--                         Upstash-Encoding: base64 (as @upstash/redis sends)
+--                "redis-pipeline" : POST /pipeline of PIPELINE_GETS such
+--                         GETs of prefilled keys, drawn at random
 --   NONCE        integer making "fill" keys unique across wrk invocations
 --
 -- Requests for "mix" and "miss" are pre-built in init(); request() only picks
@@ -21,8 +26,15 @@ local report = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "report.l
 setup = report.setup
 
 local gets, puts, mode, get_percent, nonce, counter = {}, {}, "mix", 50, 0, 0
-local values = {}
+local values, keys = {}, {}
 local put_headers = { ["Content-Type"] = "application/json" }
+local redis_headers = {
+  ["Content-Type"] = "application/json",
+  ["Upstash-Encoding"] = "base64",
+}
+-- Must equal PIPELINE_GETS in bench/load/generator.ts.
+local PIPELINE_GETS = 16
+local PIPELINES = 2000
 gets_sent, puts_sent = 0, 0
 
 function init(args)
@@ -42,6 +54,12 @@ function init(args)
       end
     elseif kind == "E" then
       table.insert(values, value)
+      if mode == "redis-get" then
+        table.insert(gets, wrk.format("POST", "/", redis_headers,
+          '["get","' .. key .. '"]'))
+      elseif mode == "redis-pipeline" then
+        table.insert(keys, key)
+      end
       if mode == "mix" then
         table.insert(gets, wrk.format("GET", "/get?key=" .. key))
         table.insert(puts, wrk.format("POST", "/put", put_headers,
@@ -49,6 +67,16 @@ function init(args)
       end
     elseif kind == "M" and mode == "miss" then
       table.insert(gets, wrk.format("GET", "/get?key=" .. key))
+    end
+  end
+  if mode == "redis-pipeline" then
+    for p = 1, PIPELINES do
+      local commands = {}
+      for c = 1, PIPELINE_GETS do
+        commands[c] = '["get","' .. keys[math.random(#keys)] .. '"]'
+      end
+      gets[p] = wrk.format("POST", "/pipeline", redis_headers,
+        "[" .. table.concat(commands, ",") .. "]")
     end
   end
 end
@@ -61,7 +89,8 @@ function request()
     return wrk.format("POST", "/put", put_headers,
       '{"key":"' .. key .. '","value":"' .. values[(counter % #values) + 1] .. '"}')
   end
-  if mode == "miss" or math.random(100) <= get_percent then
+  if mode == "miss" or mode == "redis-get" or mode == "redis-pipeline" or
+      math.random(100) <= get_percent then
     gets_sent = gets_sent + 1
     return gets[math.random(#gets)]
   end

@@ -113,6 +113,11 @@ export function ohaProcesses(
         connections: c,
         args: putArgs(common(c), files.fillBodies, url),
       }];
+    case "redis-get":
+    case "redis-pipeline":
+      throw new Error(
+        `the ${spec.mode} load is sent by wrk only; use --load-generator wrk`,
+      );
     case "mix": {
       const split = splitConnections(c, spec.getPercent);
       return [
