@@ -140,9 +140,9 @@ async function compare(
   );
   if (found.size) {
     throw new Error(
-      `${found.size} kinds of disagreement:\n\n${
-        [...found.values()].join("\n\n")
-      }`,
+      `${found.size} kinds of disagreement (and runs ended by a documented deviation: ${
+        JSON.stringify(Object.fromEntries(deviated))
+      }):\n\n${[...found.values()].join("\n\n")}`,
     );
   }
   return { counts, deviated };
