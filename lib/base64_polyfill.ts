@@ -25,27 +25,37 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** Installs the fallback if `Uint8Array.prototype.toBase64` is missing. */
+/**
+ * Installs the fallback where `toBase64` is missing: on this realm's
+ * `Uint8Array.prototype`, and on that of the arrays `TextEncoder` returns,
+ * which is another realm's where the runtime hands in its host's encoder
+ * (edge-runtime runs code in a Node `vm` context with Node's).
+ */
 export function installToBase64(): void {
-  const prototype = Uint8Array.prototype as Uint8Array & {
-    toBase64?: (options?: ToBase64Options) => string;
-  };
-  if (typeof prototype.toBase64 === "function") return;
-  Object.defineProperty(prototype, "toBase64", {
-    configurable: true,
-    writable: true,
-    enumerable: false,
-    value: function toBase64(this: Uint8Array, options?: ToBase64Options) {
-      if (
-        (options?.alphabet ?? "base64") !== "base64" || options?.omitPadding
-      ) {
-        throw new TypeError(
-          "This toBase64 fallback supports only the standard, padded alphabet.",
-        );
-      }
-      return bytesToBase64(this);
-    },
-  });
+  const prototypes = new Set<object>([
+    Uint8Array.prototype,
+    Object.getPrototypeOf(new TextEncoder().encode("")),
+  ]);
+  for (const prototype of prototypes) {
+    if (typeof (prototype as { toBase64?: unknown }).toBase64 === "function") {
+      continue;
+    }
+    Object.defineProperty(prototype, "toBase64", {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: function toBase64(this: Uint8Array, options?: ToBase64Options) {
+        if (
+          (options?.alphabet ?? "base64") !== "base64" || options?.omitPadding
+        ) {
+          throw new TypeError(
+            "This toBase64 fallback supports only the standard, padded alphabet.",
+          );
+        }
+        return bytesToBase64(this);
+      },
+    });
+  }
 }
 
 installToBase64();

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { EdgeBundles } from "./support/edge_bundle.ts";
 import { ManualClock } from "../lib/clock.ts";
 import { ConfigError } from "../lib/config.ts";
+import { bytesToBase64 } from "../lib/base64_polyfill.ts";
 import {
   createEdgeHandler,
   createEdgeWorker,
@@ -161,4 +162,63 @@ Deno.test("edge handler expires entries lazily on its clock, without a sweeper",
   assert.equal(stats.entries, 0);
   assert.equal(stats.expiredOnRead, 1);
   assert.equal(stats.sweepsRun, 0);
+});
+
+Deno.test("bundles load where random values and timers are refused at the top level, as on Workers", async () => {
+  // workerd refuses crypto.getRandomValues/randomUUID and timers outside a
+  // handler ("Disallowed operation called within global scope").
+  const refuse = (name: string) => () => {
+    throw new Error(`${name} called within global scope`);
+  };
+  const saved = {
+    getRandomValues: crypto.getRandomValues,
+    randomUUID: crypto.randomUUID,
+    setTimeout: globalThis.setTimeout,
+    setInterval: globalThis.setInterval,
+  };
+  Object.assign(crypto, {
+    getRandomValues: refuse("crypto.getRandomValues"),
+    randomUUID: refuse("crypto.randomUUID"),
+  });
+  Object.assign(globalThis, {
+    setTimeout: refuse("setTimeout"),
+    setInterval: refuse("setInterval"),
+  });
+  let loaded: unknown[];
+  try {
+    loaded = await Promise.all([freshBundle("edge"), freshBundle("durable")]);
+  } finally {
+    Object.assign(crypto, {
+      getRandomValues: saved.getRandomValues,
+      randomUUID: saved.randomUUID,
+    });
+    Object.assign(globalThis, {
+      setTimeout: saved.setTimeout,
+      setInterval: saved.setInterval,
+    });
+  }
+  assert.equal(loaded.length, 2);
+});
+
+Deno.test("the toBase64 fallback encodes as the standard method does", () => {
+  const lengths = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    255,
+    0x8000 - 1,
+    0x8000,
+    0x8000 + 1,
+    100_003,
+  ];
+  for (const length of lengths) {
+    const bytes = new Uint8Array(length);
+    for (let i = 0; i < length; i += 65536) {
+      crypto.getRandomValues(bytes.subarray(i, i + 65536));
+    }
+    assert.equal(bytesToBase64(bytes), bytes.toBase64(), `${length} bytes`);
+  }
 });
