@@ -3,7 +3,9 @@
  * miniflare: a front Worker routes each key to one of `SHARDS` CacheShard
  * objects, which every Worker isolate shares. Two Workers run the same
  * bundle, each in its own isolate, to show what a request through one
- * leaves for a request through the other.
+ * leaves for a request through the other. The Redis REST API through the
+ * front is compared with the single store's (the real `@upstash/redis`
+ * client, then random sequences), with keys in every shard.
  */
 import assert from "node:assert/strict";
 import { EdgeBundles } from "./support/edge_bundle.ts";
@@ -16,6 +18,23 @@ import {
   stats,
 } from "./support/edge_contract.ts";
 import { findEdgeRuntimes, startEdgeServer } from "./support/edge_runtimes.ts";
+import fc from "fast-check";
+import {
+  assertSameAnswers,
+  redisClient,
+  SAME_SHARD_KEYS,
+  SHARD_KEYS,
+} from "./support/edge_redis_client.ts";
+import {
+  refusingSides,
+  serveSingle,
+  spreadStep,
+} from "./support/edge_shards.ts";
+import { step } from "./support/redis_commands.ts";
+import { restSide, runSteps } from "./support/redis_differential.ts";
+
+/** Random sequences sent through the front on workerd and to one store. */
+const DIFF_RUNS = Number(Deno.env.get("EDGE_DURABLE_DIFF_RUNS") ?? 60);
 
 const bundles = new EdgeBundles();
 const workerd = (await findEdgeRuntimes()).find((r) => r.id === "workerd")!;
@@ -120,6 +139,101 @@ Deno.test({
         ttlExpired,
       );
 
+      const reference = serveSingle();
+      try {
+        await t.step(
+          "Redis REST API through the front: @upstash/redis gets the single store's answers",
+          async () => {
+            await assertSameAnswers(
+              { url: front, token: "any-token" },
+              { url: reference.url, token: "any-token" },
+            );
+          },
+        );
+
+        await t.step(
+          "refused through the client: MSETNX and multi() across shards throw CROSSSLOT and change nothing",
+          async () => {
+            const redis = redisClient(front, "any-token");
+            const [k0, k1, k2, k3] = SHARD_KEYS;
+            await redis.mset({ [k0]: "0", [k1]: "1", [k2]: "2" });
+            const before = await redis.mget(...SHARD_KEYS, ...SAME_SHARD_KEYS);
+            const crossSlot =
+              /CROSSSLOT Keys in request don't hash to the same slot/;
+            await assert.rejects(
+              redis.msetnx({ [k3]: "x", [k0]: "y" }),
+              crossSlot,
+            );
+            await assert.rejects(
+              redis.multi().incr(k0).set(k3, "x").exec(),
+              crossSlot,
+            );
+            await assert.rejects(
+              redis.multi().get(SAME_SHARD_KEYS[0]).dbsize().exec(),
+              crossSlot,
+            );
+            assert.deepEqual(
+              await redis.mget(...SHARD_KEYS, ...SAME_SHARD_KEYS),
+              before,
+            );
+            assert.deepEqual(before, ["0", "1", "2", null, null, null, null]);
+          },
+        );
+
+        await t.step(
+          "mixed clients through two Workers: the JSON API and the Redis API find each key in its shard",
+          async () => {
+            const [a, b] = [
+              redisClient(front, "t"),
+              redisClient(otherFront, "t"),
+            ];
+            for (const [i, key] of SHARD_KEYS.entries()) {
+              const put = await call(front, "POST", "/put", {
+                body: JSON.stringify({ key, value: `json ${i}`, ttl: 100 }),
+              });
+              assert.equal(put.status, 200, put.body);
+            }
+            assert.deepEqual(
+              await b.mget(...SHARD_KEYS),
+              SHARD_KEYS.map((_, i) => `json ${i}`),
+            );
+            const ttl = await b.ttl(SHARD_KEYS[3]);
+            assert.ok(ttl > 90 && ttl <= 100, `TTL ${ttl}`);
+            await a.set(SHARD_KEYS[1], "from redis ✓");
+            assert.equal(
+              (await call(otherFront, "GET", `/get?key=${SHARD_KEYS[1]}`)).body,
+              `{"status":"OK","key":"${SHARD_KEYS[1]}","value":"from redis ✓"}`,
+            );
+            await call(otherFront, "DELETE", `/delete?key=${SHARD_KEYS[2]}`);
+            assert.equal(await a.exists(...SHARD_KEYS), 3);
+            assert.equal(await a.dbsize(), (await stats(otherFront)).entries);
+          },
+        );
+
+        await t.step(
+          `differential on workerd: ${DIFF_RUNS} random sequences through the front, the single store's answers`,
+          async () => {
+            const sides = refusingSides(
+              restSide({ url: reference.url }, "single store"),
+              restSide(
+                { url: otherFront, base64: true },
+                "4 shards on workerd",
+              ),
+              4,
+            );
+            await fc.assert(
+              fc.asyncProperty(
+                fc.array(step.map(spreadStep), { minLength: 1, maxLength: 20 }),
+                (steps) => runSteps(sides.reference, sides.subject, steps),
+              ),
+              { numRuns: DIFF_RUNS },
+            );
+          },
+        );
+      } finally {
+        await reference.stop();
+      }
+
       await t.step("one shard by default: configuration honoured", async () => {
         await assertConfiguredContract(single.url);
         const all = await call(single.url, "GET", "/stats", {
@@ -127,6 +241,25 @@ Deno.test({
         });
         assert.equal(JSON.parse(all.body).shards.length, 1);
       });
+
+      await t.step(
+        "one shard: the Redis REST API forwarded whole, both tokens",
+        async () => {
+          const configured = serveSingle(CONFIGURED);
+          try {
+            const tokens = {
+              token: CONFIGURED.AUTH_TOKEN,
+              readonlyToken: CONFIGURED.AUTH_READONLY_TOKEN,
+            };
+            await assertSameAnswers(
+              { url: single.url, ...tokens },
+              { url: configured.url, ...tokens },
+            );
+          } finally {
+            await configured.stop();
+          }
+        },
+      );
 
       await t.step("a bad SHARDS answers 500 naming it", async () => {
         const answer = await call(badShards.url, "GET", "/get?key=k");

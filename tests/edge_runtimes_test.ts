@@ -1,8 +1,10 @@
 /**
  * The built edge bundle (`deno task bundle`'s dist/edge.js) on every runtime
  * it is for: each serves it over HTTP as that platform would, configured the
- * platform's way, and must keep the same contract. Runtimes that are not
- * installed are reported as ignored, with the reason in the test name.
+ * platform's way, and must keep the same contract, and give the Redis REST
+ * API's answers through the real `@upstash/redis` client that the single
+ * store gives. Runtimes that are not installed are reported as ignored,
+ * with the reason in the test name.
  */
 import assert from "node:assert/strict";
 import { EdgeBundles } from "./support/edge_bundle.ts";
@@ -14,6 +16,8 @@ import {
   startTtlCheck,
 } from "./support/edge_contract.ts";
 import { findEdgeRuntimes, startEdgeServer } from "./support/edge_runtimes.ts";
+import { assertSameAnswers } from "./support/edge_redis_client.ts";
+import { serveSingle } from "./support/edge_shards.ts";
 
 const bundles = new EdgeBundles();
 
@@ -44,6 +48,24 @@ for (const runtime of await findEdgeRuntimes()) {
         await t.step(
           "TTL: an entry put with ttl 1 is gone 1.1 s later",
           ttlExpired,
+        );
+        await t.step(
+          "Redis REST API: @upstash/redis gets the single store's answers, both tokens",
+          async () => {
+            const reference = serveSingle(CONFIGURED);
+            try {
+              const tokens = {
+                token: CONFIGURED.AUTH_TOKEN,
+                readonlyToken: CONFIGURED.AUTH_READONLY_TOKEN,
+              };
+              await assertSameAnswers(
+                { url: configured.url, ...tokens },
+                { url: reference.url, ...tokens },
+              );
+            } finally {
+              await reference.stop();
+            }
+          },
         );
       } finally {
         await Promise.all([plain.stop(), configured.stop()]);

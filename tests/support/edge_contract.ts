@@ -133,6 +133,7 @@ export async function assertDefaultContract(
 export const CONFIGURED = {
   NOT_FOUND_STATUS: "200",
   AUTH_TOKEN: "edge-secret-0123456789",
+  AUTH_READONLY_TOKEN: "edge-readonly-0123456789",
   MAX_CACHE_BYTES: "16384",
 } as const;
 
