@@ -7,9 +7,10 @@
  * (`expireGenericCommand`). All time is the cache's clock (`cache.now()`).
  *
  * Redis keeps expiry times as int64 milliseconds; the stores keep safe
- * integers, so a time past 2^53 ms (about the year 287,000) is stored as
- * 2^53 - 1: such a key never expires in practice, but its PEXPIRETIME reads
- * the clamped value.
+ * integers, so a time past 2^53 ms (about the year 287,000) is refused with
+ * Redis's `invalid expire time` error rather than stored as another time
+ * (a documented deviation: Redis accepts it). Times before the epoch are
+ * kept as the earliest safe integer: they are in the past either way.
  *
  * @module
  */
@@ -103,7 +104,7 @@ export function parseStringOptions(
   return { flags, expire };
 }
 
-/** The clamp applied to expiry times: the largest safe integer. */
+/** The latest expiry time the stores can hold exactly: 2^53 - 1 ms. */
 const LATEST = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -136,7 +137,7 @@ export function expireAt(
     if (sum === undefined) invalidExpireTime(command);
     ms = sum;
   }
-  return clamp(ms);
+  return checked(ms, command);
 }
 
 /** The EXPIRE family's conditions, as bits. */
@@ -208,7 +209,7 @@ export function expireTime(
   // Redis refuses only an overflow upwards (`when > LLONG_MAX - basetime`).
   const sum = addInt64(when, base);
   if (sum === undefined) invalidExpireTime(command);
-  return clamp(sum);
+  return checked(sum, command);
 }
 
 /**
@@ -227,12 +228,17 @@ export function expireAllowed(
   return true;
 }
 
-/** An int64 time as a safe integer, clamped at ±(2^53 - 1). */
-function clamp(ms: Int64): number {
-  if (typeof ms === "number") return ms;
-  return ms > BigInt(LATEST)
-    ? LATEST
-    : ms < -BigInt(LATEST)
-    ? -LATEST
-    : Number(ms);
+/**
+ * An int64 time as a safe integer: past 2^53 - 1 it is refused (see the
+ * module docs); before -(2^53 - 1) it is that (in the past either way).
+ *
+ * @throws {ReplyError} `ERR invalid expire time in '<command>' command`.
+ */
+function checked(ms: Int64, command: string): number {
+  if (typeof ms === "number") {
+    if (ms > LATEST) invalidExpireTime(command);
+    return Math.max(ms, -LATEST);
+  }
+  if (ms > BigInt(LATEST)) invalidExpireTime(command);
+  return ms < -BigInt(LATEST) ? -LATEST : Number(ms);
 }

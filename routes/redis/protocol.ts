@@ -84,7 +84,14 @@ function readCommand(value: unknown, what: string): string[] | string {
   for (let i = 0; i < value.length; i++) {
     const arg = value[i];
     const kind = typeof arg;
-    if (kind === "string") continue;
+    if (kind === "string") {
+      // Redis strings are bytes: a lone surrogate has no UTF-8 form, and is
+      // stored as U+FFFD, as any JSON-to-UTF-8 decoder in front of Redis does.
+      if (!(arg as string).isWellFormed()) {
+        value[i] = (arg as string).toWellFormed();
+      }
+      continue;
+    }
     if (kind === "number" || kind === "boolean") {
       value[i] = String(arg);
       continue;
@@ -107,7 +114,10 @@ function describe(value: unknown): string {
 /** The JSON text of `reply`, its strings base64-encoded if `base64`. */
 export function encodeReply(reply: Reply, base64: boolean): string {
   if (typeof reply === "string") {
-    return base64 ? '"' + stringToBase64(reply) + '"' : JSON.stringify(reply);
+    if (base64) return '"' + stringToBase64(reply) + '"';
+    // A value the JSON API stored may hold lone surrogates: as UTF-8 (and
+    // base64) they are U+FFFD, so plain answers say the same.
+    return JSON.stringify(reply.isWellFormed() ? reply : reply.toWellFormed());
   }
   if (typeof reply === "number") return String(reply);
   if (reply === null) return "null";
@@ -130,9 +140,14 @@ export function resultBody(reply: Reply, base64: boolean): string {
   return '{"result":' + encodeReply(reply, base64) + "}";
 }
 
-/** `{"error":"..."}` for one error message (never encoded). */
-export function errorBody(message: string): string {
-  return '{"error":' + JSON.stringify(message) + "}";
+/**
+ * `{"error":"..."}` for one error message (never encoded), with a `detail`
+ * member when given (where Redis's exact error cannot say which command of a
+ * transaction caused it; clients read `error` only).
+ */
+export function errorBody(message: string, detail?: string): string {
+  return '{"error":' + JSON.stringify(message) +
+    (detail === undefined ? "" : ',"detail":' + JSON.stringify(detail)) + "}";
 }
 
 /** The base64 of `text`'s UTF-8 bytes; `btoa` directly for ASCII. */

@@ -62,7 +62,17 @@ const KV_DEVIATIONS: readonly Deviation[] = [
     explains: (command, _want, got) =>
       Promise.resolve(
         command[0] === "MULTI-EXEC" && !Array.isArray(got) && "error" in got &&
-          got.error.includes("KEYS is not allowed in multi-exec"),
+          got.error.startsWith("EXECABORT") &&
+          command.slice(1).some((c) => /^\["keys"/i.test(String(c))),
+      ),
+  },
+  {
+    name: "expiry times past 2^53 ms are refused",
+    explains: (_command, want, got) =>
+      Promise.resolve(
+        !Array.isArray(got) && "error" in got &&
+          /^ERR invalid expire time/.test(got.error) &&
+          !Array.isArray(want) && !("error" in want),
       ),
   },
   {
