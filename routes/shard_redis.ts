@@ -2,9 +2,11 @@
  * The Redis REST endpoints (`POST /`, `/pipeline`, `/multi-exec`) of the
  * Durable Object front: each request is checked as the server checks it
  * (token, body size, shape, read-only token, pipeline and transaction
- * bounds, with the server's own functions and words), then sent to the
- * shards that own its keys (`shard_plan.ts`), and their answers are merged
- * (`shard_merge.ts`).
+ * bounds, with the server's own functions), then sent to the shards that
+ * own its keys (`shard_plan.ts`), and their answers are merged
+ * (`shard_merge.ts`). A request the server would refuse before running
+ * anything (not a command, a write with the read-only token, EXECABORT...)
+ * goes whole to shard 0, which refuses it in the server's own words.
  *
  * - A command, pipeline or transaction whose keys are all in one shard is
  *   forwarded to that shard as it came, and its answer is the shard's.
@@ -291,7 +293,10 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     if (!(bytes instanceof Uint8Array)) return bodyFailure(bytes, singleLimit);
     if (shards === 1) return await relay(request, "/", bytes, 0, send);
     const argv = parseCommandBody(bytes);
-    if (typeof argv === "string") return answer(errorBody(argv), 400);
+    // Not a command: shard 0 answers the server's 400.
+    if (typeof argv === "string") {
+      return await relay(request, "/", bytes, 0, send);
+    }
     const refusal = readOnlyRefusal(argv, readOnly);
     if (refusal !== undefined) return answer(errorBody(refusal), 403);
     const plan = planCommand(argv, planOptions);
@@ -316,10 +321,12 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     }
     if (shards === 1) return await relay(request, "/pipeline", bytes, 0, send);
     const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
-    if (typeof commands === "string") return answer(errorBody(commands), 400);
-    const refusal = checkPipeline(commands, readOnly);
-    if (refusal !== undefined) {
-      return answer(errorBody(refusal.message), refusal.status);
+    if (
+      typeof commands === "string" ||
+      checkPipeline(commands, readOnly) !== undefined
+    ) {
+      // Refused before anything runs: shard 0 refuses it in the server's words.
+      return await relay(request, "/pipeline", bytes, 0, send);
     }
     const plans = commands.map((argv) => planCommand(argv, planOptions));
     const target = oneShard(plans);
@@ -343,10 +350,12 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       return await relay(request, "/multi-exec", bytes, 0, send);
     }
     const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
-    if (typeof commands === "string") return answer(errorBody(commands), 400);
-    const specs = checkTransaction(commands, readOnly);
-    if (!Array.isArray(specs)) {
-      return answer(errorBody(specs.message), specs.status);
+    if (
+      typeof commands === "string" ||
+      !Array.isArray(checkTransaction(commands, readOnly))
+    ) {
+      // Refused before anything runs: shard 0 refuses it in the server's words.
+      return await relay(request, "/multi-exec", bytes, 0, send);
     }
     const plans = commands.map((argv) => planCommand(argv, planOptions));
     const refused = plans.findIndex((plan) => plan.refusal !== undefined);
