@@ -40,7 +40,7 @@ import {
   parseCommandBody,
   parsePipelineBody,
 } from "./redis/protocol.ts";
-import { checkPipeline, checkTransaction, noPermission } from "./redis/run.ts";
+import { checkPipeline, checkTransaction } from "./redis/run.ts";
 import { type Answer, mergeAnswers, readAnswers } from "./shard_merge.ts";
 import { type CommandPlan, crossShard, planCommand } from "./shard_plan.ts";
 
@@ -297,8 +297,9 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     if (typeof argv === "string") {
       return await relay(request, "/", bytes, 0, send);
     }
-    const refusal = readOnlyRefusal(argv, readOnly);
-    if (refusal !== undefined) return answer(errorBody(refusal), 403);
+    if (readOnly && isWrite(argv)) {
+      return await relay(request, "/", bytes, 0, send); // the server's 403
+    }
     const plan = planCommand(argv, planOptions);
     if (plan.refusal !== undefined) {
       return answer(errorBody(plan.refusal), 400);
@@ -389,17 +390,12 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   return { command, pipeline, multiExec };
 }
 
-/** The read-only token's 403 message for a write command, if it is one. */
-function readOnlyRefusal(
-  argv: string[],
-  readOnly: boolean,
-): string | undefined {
-  if (!readOnly) return undefined;
+/** Whether `argv` is a known write command (unknown ones are not). */
+function isWrite(argv: string[]): boolean {
   try {
-    const spec = resolveCommand(argv);
-    return spec.access === "write" ? noPermission(spec) : undefined;
+    return resolveCommand(argv).access === "write";
   } catch {
-    return undefined; // unknown or wrong arity: the shard answers that
+    return false; // unknown or wrong arity: the shard answers that
   }
 }
 
