@@ -17,7 +17,6 @@
  * @module
  */
 
-import "../lib/base64_polyfill.ts"; // Node 20, edge-runtime: see there
 import type { Clock } from "../lib/clock.ts";
 import {
   type Config,

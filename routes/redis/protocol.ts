@@ -15,6 +15,7 @@
  * @module
  */
 
+import { bytesToBase64 } from "../../lib/base64.ts";
 import { decodeUtf8, isAscii, utf8Bytes } from "./bytes.ts";
 import type { Reply } from "./reply.ts";
 
@@ -124,7 +125,7 @@ export function encodeReply(reply: Reply, base64: boolean): string {
   if (typeof reply === "bigint") return reply.toString();
   if (reply instanceof Uint8Array) {
     return base64
-      ? '"' + reply.toBase64() + '"'
+      ? '"' + bytesToBase64(reply) + '"'
       : JSON.stringify(decodeUtf8(reply));
   }
   let text = "[";
@@ -152,5 +153,5 @@ export function errorBody(message: string, detail?: string): string {
 
 /** The base64 of `text`'s UTF-8 bytes; `btoa` directly for ASCII. */
 export function stringToBase64(text: string): string {
-  return isAscii(text) ? btoa(text) : utf8Bytes(text).toBase64();
+  return isAscii(text) ? btoa(text) : bytesToBase64(utf8Bytes(text));
 }
