@@ -2,8 +2,13 @@
  * Entry point: configuration → cache → HTTP app → server (one serving
  * isolate, `server/serving_isolate.ts`, or one per CPU over a shared store,
  * `server/supervisor.ts`), plus the periodic sweep, snapshots and graceful
- * shutdown on SIGINT/SIGTERM. Starts serving itself, so that it
- * also works as a `deno compile` binary.
+ * shutdown on SIGINT/SIGTERM (or the end of standard input, with
+ * `EXIT_ON_STDIN_EOF=1`: `server/stop_request.ts`). Starts serving itself, so
+ * that it also works as a `deno compile` binary.
+ *
+ * Whatever stops startup (bad configuration, a port that cannot be had, a
+ * broken snapshot) is one line on standard error naming the variable, and
+ * exit code 1: never a stack trace.
  *
  * @module
  */
@@ -16,8 +21,13 @@ import { Metrics } from "./routes/metrics.ts";
 import { openSnapshots } from "./lib/snapshot_service.ts";
 import { Sweeper } from "./lib/sweeper.ts";
 import { ROUTE_LABELS } from "./routes/app.ts";
-import { startServingIsolate } from "./server/serving_isolate.ts";
+import {
+  type ServingIsolate,
+  startServingIsolate,
+} from "./server/serving_isolate.ts";
 import { shutDown } from "./server/shutdown.ts";
+import { describeListenError, listenProblem } from "./server/listen_error.ts";
+import { parseExitOnStdinEof, stopRequested } from "./server/stop_request.ts";
 import {
   resolveWorkerCount,
   superviseWorkers,
@@ -26,10 +36,11 @@ import {
 
 /** Starts the service; resolves with the exit code once it has shut down. */
 export async function main(): Promise<number> {
-  let config, env;
+  let config, env, watchStdin;
   try {
     env = { ...readEnvFile(".env"), ...Deno.env.toObject() };
     config = parseConfig(env);
+    watchStdin = parseExitOnStdinEof(env);
   } catch (error) {
     const reason = error instanceof ConfigError
       ? error.message
@@ -56,6 +67,13 @@ export async function main(): Promise<number> {
     }
   };
 
+  // The port and the host, before anything is loaded or started.
+  const unusable = listenProblem(config.host, config.port);
+  if (unusable !== undefined) {
+    console.error(`kv-cache: ${unusable}`);
+    return 1;
+  }
+
   // More than one serving isolate: server/supervisor.ts takes over.
   const workers = resolveWorkerCount(config);
   if (workers > 1) {
@@ -66,6 +84,7 @@ export async function main(): Promise<number> {
         env,
         workers,
         logger,
+        watchStdin,
         onListen: (port) => logListening(config.host, port, workers),
       });
     }
@@ -88,15 +107,24 @@ export async function main(): Promise<number> {
       logger.debug("sweep pass", { ...pass });
     },
   });
-  const isolate = startServingIsolate({
-    config,
-    cache,
-    logger,
-    metrics,
-    port: config.port,
-    processStats: () => ({ workers: 1 }),
-    onListen: ({ hostname, port }) => logListening(hostname, port, 1),
-  });
+  let isolate: ServingIsolate;
+  try {
+    isolate = startServingIsolate({
+      config,
+      cache,
+      logger,
+      metrics,
+      port: config.port,
+      processStats: () => ({ workers: 1 }),
+      onListen: ({ hostname, port }) => logListening(hostname, port, 1),
+    });
+  } catch (error) {
+    // Taken between the check above and now.
+    console.error(
+      `kv-cache: ${describeListenError(error, config.host, config.port)}`,
+    );
+    return 1;
+  }
   if (config.idleTimeoutMs > 0 && !isolate.server.idleTimeouts) {
     logger.warn(
       `This Deno (${Deno.version.deno}) lacks the per-connection server kv-cache uses for IDLE_TIMEOUT_MS: idle and silent connections stay open. Put a proxy with timeouts in front, or run Deno 2.9.6.`,
@@ -105,11 +133,7 @@ export async function main(): Promise<number> {
   sweeper.start();
   snapshots?.start();
 
-  const signal = await new Promise<string>((resolve) => {
-    for (const name of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(name, () => resolve(name));
-    }
-  });
+  const signal = await stopRequested(watchStdin);
   return await shutDown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,

@@ -25,6 +25,8 @@
 import { createSharedCache } from "../lib/create_cache.ts";
 import { openSnapshots } from "../lib/snapshot_service.ts";
 import { shutDown } from "./shutdown.ts";
+import { listenProblem } from "./listen_error.ts";
+import { stopRequested } from "./stop_request.ts";
 import type { Config, Env } from "../lib/config.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Metrics, metricsRegionSlots } from "../routes/metrics.ts";
@@ -76,20 +78,6 @@ export function workersUnavailable(): string | undefined {
   return undefined;
 }
 
-/**
- * Why `hostname:port` cannot be bound alone (without `reusePort`), e.g.
- * another process listens there; undefined if it can (or `port` is 0).
- */
-function portTaken(hostname: string, port: number): string | undefined {
-  if (port === 0) return undefined;
-  try {
-    Deno.listen({ hostname, port }).close();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return undefined;
-}
-
 /** Options for {@linkcode superviseWorkers}. */
 export interface SupervisorOptions {
   /** The configuration. */
@@ -104,6 +92,11 @@ export interface SupervisorOptions {
   onListen?: (port: number) => void;
   /** Resolves when the process should shut down (default: SIGINT/SIGTERM). */
   shutdownSignal?: Promise<string>;
+  /**
+   * With the default `shutdownSignal`, also shut down when standard input
+   * closes (`EXIT_ON_STDIN_EOF=1`, server/stop_request.ts).
+   */
+  watchStdin?: boolean;
   /** Module each worker runs (default {@linkcode WORKER_MODULE}). */
   workerModule?: URL;
 }
@@ -143,12 +136,9 @@ export async function superviseWorkers(
   options: SupervisorOptions,
 ): Promise<number> {
   const { config, logger, workers } = options;
-  const taken = portTaken(config.host, config.port);
+  const taken = listenProblem(config.host, config.port);
   if (taken !== undefined) {
-    logger.error(
-      `Cannot listen on ${config.host}:${config.port}: ${taken}. Stop what holds it or set PORT to a free port.`,
-      { workers },
-    );
+    logger.error(taken, { workers });
     return 1;
   }
   // Opened here first, so that the store is initialised before any worker.
@@ -203,11 +193,12 @@ export async function superviseWorkers(
 
   const listening = (async () => {
     const first = await start(0, config.port);
+    if (first.type === "failed") return first;
     const port = first.type === "listening" ? first.port : config.port;
-    await Promise.all(
+    const others = await Promise.all(
       Array.from({ length: workers - 1 }, (_, i) => start(i + 1, port)),
     );
-    return port;
+    return others.find((report) => report.type === "failed") ?? port;
   })();
   const port = await Promise.race([listening, failed]);
   if (typeof port === "string") {
@@ -215,15 +206,18 @@ export async function superviseWorkers(
     stopAll();
     return 1;
   }
+  if (typeof port === "object") {
+    // A worker could not listen: one sentence, as main.ts says it.
+    console.error(`kv-cache: ${port.message}`);
+    stopAll();
+    return 1;
+  }
   options.onListen?.(port);
   sweeper.start();
   snapshots?.start();
 
-  const signal = options.shutdownSignal ?? new Promise<string>((resolve) => {
-    for (const name of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(name, () => resolve(name));
-    }
-  });
+  const signal = options.shutdownSignal ??
+    stopRequested(options.watchStdin ?? false);
   const outcome = await Promise.race([
     signal.then((name) => ({ signal: name })),
     failed.then((message) => ({ failure: message })),

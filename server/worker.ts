@@ -14,7 +14,8 @@ import { type Env, parseConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/logger.ts";
 import { Metrics } from "../routes/metrics.ts";
 import { ROUTE_LABELS } from "../routes/app.ts";
-import { startServingIsolate } from "./serving_isolate.ts";
+import { type ServingIsolate, startServingIsolate } from "./serving_isolate.ts";
+import { describeListenError } from "./listen_error.ts";
 
 /** What the supervisor sends a worker to start it. */
 export interface WorkerStart {
@@ -43,6 +44,7 @@ export interface WorkerStop {
 /** What a worker reports to the supervisor. */
 export type WorkerReport =
   | { type: "listening"; port: number }
+  | { type: "failed"; message: string }
   | { type: "stopped"; drained: true };
 
 /** How often a worker publishes its gauges for other isolates' scrapes. */
@@ -50,7 +52,8 @@ export const GAUGE_PUBLISH_MS = 1000;
 
 /**
  * Starts serving as told by `start`; returns a function that drains
- * the worker (requests in progress finish, connections close).
+ * the worker (requests in progress finish, connections close). A port that
+ * cannot be had is reported as `failed`, with the sentence saying why.
  */
 export function startWorker(
   start: WorkerStart,
@@ -68,20 +71,29 @@ export function startWorker(
     : undefined;
   const requests = new Float64Array(start.requests);
   const index = start.index;
-  const isolate = startServingIsolate({
-    config,
-    cache,
-    logger,
-    metrics,
-    port: start.port,
-    reusePort: true,
-    processStats: () => ({
-      workers: start.workers,
-      workerRequests: Array.from(requests),
-      lock: cache.lockStats(),
-    }),
-    onRequest: () => requests[index]++,
-  });
+  let isolate: ServingIsolate;
+  try {
+    isolate = startServingIsolate({
+      config,
+      cache,
+      logger,
+      metrics,
+      port: start.port,
+      reusePort: true,
+      processStats: () => ({
+        workers: start.workers,
+        workerRequests: Array.from(requests),
+        lock: cache.lockStats(),
+      }),
+      onRequest: () => requests[index]++,
+    });
+  } catch (error) {
+    report({
+      type: "failed",
+      message: describeListenError(error, config.host, start.port),
+    });
+    return () => Promise.resolve();
+  }
   const publish = setInterval(() => {
     metrics?.publishGauges(isolate.runtimeGauges());
   }, GAUGE_PUBLISH_MS);
