@@ -39,10 +39,22 @@ export interface HaproxyConfigOptions {
   idleTimeoutMs?: number;
   /** Pause between health checks of a node, in ms (default 2000). */
   checkIntervalMs?: number;
+  /**
+   * Pause between checks of a node whose state is changing (one check
+   * failed or passed against its state), in ms (default 250).
+   */
+  checkFastIntervalMs?: number;
+  /** Pause between checks of a node that is down, in ms (default 500). */
+  checkDownIntervalMs?: number;
   /** Failed checks before a node is taken out (default 2). */
   checkFall?: number;
   /** Passed checks before a node is put back (default 2). */
   checkRise?: number;
+  /**
+   * Failed connections in a row (refused, reset, timed out) that take a node
+   * out at once, without waiting for its checks (default 2).
+   */
+  connectionErrorLimit?: number;
   /** Resolve node names at run time through /etc/resolv.conf (compose, Kubernetes). */
   resolvers?: boolean;
   /** Path of a runtime API socket (`show stat`), for tests and operators. */
@@ -75,12 +87,35 @@ const UTF8_ESCAPES = [
  */
 export const PLAIN_QUERY = `^key=(?:[^%&;]|${UTF8_ESCAPES})*(?:&|$)`;
 
+/**
+ * `text` as one HAProxy configuration word: in single quotes (nothing inside
+ * is special), or, when it holds a `'`, in double quotes with `\`, `"` and
+ * `$` escaped.
+ */
+export function haproxyWord(text: string): string {
+  return text.includes("'")
+    ? `"${text.replace(/[\\"$]/g, (c) => `\\${c}`)}"`
+    : `'${text}'`;
+}
+
 /** The proxy's answer for a status, worded like the node's error bodies. */
 function jsonError(status: number, message: string): string {
-  return `  http-error status ${status} content-type application/json string '${
-    JSON.stringify({ status: "ERROR", message })
-  }'`;
+  return `  http-error status ${status} content-type application/json string ${
+    haproxyWord(JSON.stringify({ status: "ERROR", message }))
+  }`;
 }
+
+/** Paths of the Redis REST API (POST), which the proxy does not route. */
+export const REDIS_REST_PATHS = ["/", "/pipeline", "/multi-exec"] as const;
+
+/**
+ * The proxy's answer to the Redis REST API: the cluster routes by the key of
+ * the JSON API, and a Redis command's keys are not there.
+ */
+export const REDIS_REST_UNAVAILABLE = JSON.stringify({
+  error:
+    "The Redis REST API is not available through the cluster yet: HAProxy routes by the JSON API's key; send Redis commands to a node directly.",
+});
 
 /** Returns the text of `haproxy.cfg` for `options`. */
 export function haproxyConfig(options: HaproxyConfigOptions): string {
@@ -90,8 +125,11 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     bodyTimeoutMs = 10_000,
     idleTimeoutMs = 30_000,
     checkIntervalMs = 2_000,
+    checkFastIntervalMs = 250,
+    checkDownIntervalMs = 500,
     checkFall = 2,
     checkRise = 2,
+    connectionErrorLimit = 2,
   } = options;
   if (nodes.length === 0) throw new Error("A cluster needs at least one node.");
   // HAProxy must hold a whole body (up to maxBodyBytes) plus the request head
@@ -140,6 +178,11 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "",
     "frontend kv",
     `  bind ${options.bind}`,
+    "  # The Redis REST API: its keys are inside the command, which is not read",
+    "  # here; answered at once rather than sent to a node that may not hold them.",
+    `  http-request return status 501 content-type application/json string ${
+      haproxyWord(REDIS_REST_UNAVAILABLE)
+    } if { method POST } { path ${REDIS_REST_PATHS.join(" ")} }`,
     "  # A declared body over the node's limit is refused before it is read.",
     `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.hdr_val(content-length) gt ${maxBodyBytes} }`,
     "  # option http-buffer-request, per request: hold a PUT body to hash its key.",
@@ -161,7 +204,14 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  http-request set-var(txn.kv_key) query,lua.kv_query_key if !kv_put !kv_plain_query",
     "  http-request set-var(txn.kv_key) req.body,json_query('$.key') if kv_put !kv_escaped_key !kv_escaped_name !kv_two_keys",
     "  http-request set-var(txn.kv_key) req.body,lua.kv_json_key if kv_put !{ var(txn.kv_key) -m found }",
+    "  # The proxy's own answers, in the node's JSON shape.",
+    jsonError(
+      400,
+      "Malformed HTTP request: the proxy could not read it (request line, headers or chunked body).",
+    ),
     jsonError(408, `Request did not arrive within ${bodyWaitMs} ms.`),
+    jsonError(500, "The proxy failed while handling the request."),
+    jsonError(501, "The proxy does not support this request."),
     jsonError(502, "The cache node gave an invalid answer."),
     jsonError(503, "No cache node is available."),
     jsonError(504, "The cache node did not answer in time."),
@@ -173,9 +223,16 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  hash-type consistent sdbm avalanche",
     "  option httpchk GET /health",
     "  http-check expect status 200",
+    "  # A node that stopped: a refused connection, or one closed without an",
+    "  # answer (killed mid-request), is retried at once on the next node of the",
+    "  # ring, which answers (a miss for the dead node's keys), never a 5xx.",
     "  retries 2",
-    "  option redispatch",
-    `  default-server check inter ${checkIntervalMs}ms fall ${checkFall} rise ${checkRise} weight 100${
+    "  option redispatch 1",
+    "  retry-on conn-failure empty-response junk-response",
+    "  # Failed connections take a node out before its checks notice; checks",
+    "  # run faster while a node changes state and while it is down, to put it",
+    "  # back soon after it serves again.",
+    `  default-server check inter ${checkIntervalMs}ms fastinter ${checkFastIntervalMs}ms downinter ${checkDownIntervalMs}ms fall ${checkFall} rise ${checkRise} observe layer4 error-limit ${connectionErrorLimit} on-error mark-down weight 100${
       options.resolvers ? " resolvers dns init-addr last,libc,none" : ""
     }`,
     ...nodes.map((node, index) =>

@@ -21,8 +21,10 @@ import {
   configFromArgs,
   deployFiles,
   haproxyConfig,
+  haproxyWord,
   KUBERNETES_ARGS,
   PLAIN_QUERY,
+  REDIS_REST_PATHS,
 } from "../scripts/haproxy_config.ts";
 import { parseOptions } from "../bench/args.ts";
 import { attachServer } from "../bench/target.ts";
@@ -718,6 +720,76 @@ Deno.test({
       configMap.metadata.name,
     );
   },
+});
+
+/** Sends `parts` over one raw connection, pausing between them; the answer. */
+async function rawExchange(port: number, parts: string[]): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    await conn.write(new TextEncoder().encode(part));
+  }
+  return await new Response(conn.readable).text();
+}
+
+Deno.test({
+  name:
+    `the proxy answers the Redis REST API with a JSON 501, and its own 400 in JSON${NO_HAPROXY}`,
+  ignore: !HAPROXY,
+  fn: async () => {
+    const cluster = await startTestCluster(1);
+    try {
+      for (const path of REDIS_REST_PATHS) {
+        const response = await fetch(`${cluster.url}${path}`, {
+          method: "POST",
+          body: '["SET","k","v"]',
+        });
+        assert.equal(response.status, 501, path);
+        assert.equal(response.headers.get("content-type"), "application/json");
+        assert.deepEqual(await response.json(), {
+          error:
+            "The Redis REST API is not available through the cluster yet: HAProxy routes by the JSON API's key; send Redis commands to a node directly.",
+        });
+      }
+      // Nothing reached the node: the key was not written.
+      assert.equal(await getValue(cluster.url, "k"), null);
+      // Other methods and paths still reach the node.
+      const other = await fetch(`${cluster.url}/pipeline/x`, {
+        method: "POST",
+      });
+      await other.body?.cancel();
+      assert.notEqual(other.status, 501);
+
+      // A malformed chunked body: HAProxy's own 400, in the node's shape.
+      const port = Number(new URL(cluster.url).port);
+      const badChunk = await rawExchange(port, [
+        "POST /put HTTP/1.1\r\nHost: kv\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "zz\r\nabc\r\n0\r\n\r\n",
+      ]);
+      assert.match(badChunk, /^HTTP\/1\.1 400 /);
+      assert.match(badChunk, /content-type: application\/json/i);
+      assert.deepEqual(JSON.parse(badChunk.slice(badChunk.indexOf("{"))), {
+        status: "ERROR",
+        message:
+          "Malformed HTTP request: the proxy could not read it (request line, headers or chunked body).",
+      });
+      // A request head HAProxy 2.6 cannot parse at all gets its built-in page:
+      // its HTTP/1 layer answers before any rule or error setting applies
+      // (docs/cluster.md). Still a 400, and the connection is closed.
+      const garbled = await rawExchange(port, ["GARBAGE\r\n\r\n"]);
+      assert.match(garbled, /^HTTP\/1\.1 400 /);
+    } finally {
+      await cluster.stop();
+    }
+  },
+});
+
+Deno.test("haproxyWord quotes any text as one configuration word", () => {
+  assert.equal(haproxyWord('{"a":"b"}'), `'{"a":"b"}'`);
+  assert.equal(
+    haproxyWord(`it's "$HOME" \\ x`),
+    `"it's \\"\\$HOME\\" \\\\ x"`,
+  );
 });
 
 Deno.test("the generator refuses an empty node list and bad options", () => {
