@@ -18,12 +18,23 @@
 import { type Config, ConfigError, parseConfig } from "../lib/config.ts";
 import { readEnvFile } from "../lib/env_file.ts";
 import { checkHealth } from "./healthcheck.ts";
+import {
+  clusterPortProblem,
+  ephemeralWarning,
+  freePortRange,
+} from "./cluster_ports.ts";
+import { Keeper, RESTART_POLICY } from "./keeper.ts";
+import { parentGone } from "./parent_watch.ts";
+import { type Served, type Spawned, spawnServed } from "./served.ts";
 import { ROOT, START_FLAGS } from "./start_flags.ts";
 import {
   type ClusterNode,
   haproxyConfig,
   type HaproxyConfigOptions,
 } from "./haproxy_config.ts";
+
+export { freePortRange } from "./cluster_ports.ts";
+export type { Served } from "./served.ts";
 
 /** Most nodes `CLUSTER_NODES` accepts. */
 export const MAX_CLUSTER_NODES = 64;
@@ -61,66 +72,42 @@ export function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** A child process that serves HTTP at `url`. */
-export interface Served {
-  /** Base URL, e.g. `http://127.0.0.1:7172`. */
-  url: string;
-  /** The child process. */
-  process: Deno.ChildProcess;
-  /** Sends `signal` (default SIGTERM) and resolves once it has exited. */
-  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-/** Wraps `process` as a {@linkcode Served} at `url`. */
-function served(url: string, process: Deno.ChildProcess): Served {
-  return {
-    url,
-    process,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        process.kill(signal);
-      } catch {
-        // Already exited.
-      }
-      return await process.status;
-    },
-  };
+/** Probes `url/health`: undefined once it answers 200 `{"status":"OK"}`. */
+function healthy(url: string): Promise<string | undefined> {
+  return checkHealth(`${url}/health`, 1_000);
 }
 
 /**
- * Polls `url/health` until it answers OK; rejects if `process` exits first
- * or `timeoutMs` passes.
+ * Probes `url/health`: undefined once anything answers over HTTP. HAProxy
+ * restarted while every node is down answers 503, and is up all the same.
  */
-async function waitHealthy(
-  url: string,
-  process: Deno.ChildProcess,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  let exited: Deno.CommandStatus | undefined;
-  process.status.then((status) => (exited = status));
-  const deadline = Date.now() + timeoutMs;
-  let reason: string | undefined = "not asked yet";
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`${what} exited with ${exited.code}.`);
-    reason = await checkHealth(`${url}/health`, 1_000);
-    if (reason === undefined) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+async function answering(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${url}/health`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    await response.body?.cancel();
+    return undefined;
+  } catch (error) {
+    return `${url} did not answer: ${(error as Error).message}`;
   }
-  throw new Error(`${what} is not healthy after ${timeoutMs} ms: ${reason}`);
 }
 
 /**
- * Starts one node (`main.ts`) on 127.0.0.1:`port` as `deno task start` runs
+ * Spawns one node (`main.ts`) on 127.0.0.1:`port` as `deno task start` runs
  * it (its flags, from the repository root), with `LOG_LEVEL=warn`,
- * `WORKERS=1` and `env` added to this process's environment (`env` wins);
- * resolves once `/health` answers.
+ * `WORKERS=1` and `env` added to this process's environment (`env` wins).
+ * Its standard input is a pipe and it runs with `EXIT_ON_STDIN_EOF=1`, so
+ * that it shuts down when this process ends, however it ends.
  */
-export async function startNode(
+export function spawnNode(
   port: number,
   env: Record<string, string> = {},
-): Promise<Served> {
-  const process = new Deno.Command(Deno.execPath(), {
+  name = `node on port ${port}`,
+): Spawned {
+  return spawnServed({
+    what: name,
+    command: Deno.execPath(),
     args: ["run", ...START_FLAGS, MAIN_TS],
     cwd: ROOT,
     env: {
@@ -129,41 +116,103 @@ export async function startNode(
       ...env,
       HOST: "127.0.0.1",
       PORT: String(port),
+      EXIT_ON_STDIN_EOF: "1",
     },
-    stdin: "null",
-  }).spawn();
-  const node = served(`http://127.0.0.1:${port}`, process);
+    stdinPipe: true,
+    url: `http://127.0.0.1:${port}`,
+    probe: healthy,
+  });
+}
+
+/** {@linkcode spawnNode}, resolving once `/health` answers. */
+export async function startNode(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const node = spawnNode(port, env);
   try {
-    await waitHealthy(node.url, process, `Node on port ${port}`);
+    await node.ready;
   } catch (error) {
     await node.stop("SIGKILL");
-    throw error;
+    throw new Error(
+      `Node on port ${port} could not start: ${(error as Error).message}`,
+    );
   }
   return node;
+}
+
+/**
+ * The command that runs `haproxy` on the configuration at `path` in the
+ * foreground. Under `setpriv --pdeathsig TERM` when util-linux's setpriv is
+ * on PATH: HAProxy cannot watch a pipe, so the kernel sends it SIGTERM when
+ * this process ends, however it ends (`pdeathsig` is undefined: nothing does).
+ */
+export function haproxyCommand(
+  haproxy: string,
+  path: string,
+  setpriv = findOnPath("setpriv"),
+): { command: string; args: string[]; pdeathsig: boolean } {
+  const args = ["-db", "-q", "-f", path];
+  return setpriv
+    ? {
+      command: setpriv,
+      args: ["--pdeathsig", "TERM", "--", haproxy, ...args],
+      pdeathsig: true,
+    }
+    : { command: haproxy, args, pdeathsig: false };
+}
+
+/** Options for {@linkcode spawnHaproxy} and {@linkcode startHaproxy}. */
+export interface HaproxyOptions {
+  /** Path of the haproxy executable. */
+  haproxy: string;
+  /** Directory the configuration is written to, as haproxy.cfg. */
+  dir: string;
+  /** The configuration. */
+  config: HaproxyConfigOptions;
+  /** Base URL HAProxy answers on. */
+  url: string;
+  /**
+   * Ready when `/health` answers 200 through it (`healthy`, default: a node
+   * answered) or when it answers at all (`answering`, for a restart).
+   */
+  readyWhen?: "healthy" | "answering";
+}
+
+/** Writes `options.config` into `options.dir/haproxy.cfg`; returns its path. */
+export function writeHaproxyConfig(options: HaproxyOptions): string {
+  const path = `${options.dir}/haproxy.cfg`;
+  Deno.writeTextFileSync(path, haproxyConfig(options.config));
+  return path;
+}
+
+/** Spawns HAProxy on `dir/haproxy.cfg`, already written. */
+export function spawnHaproxy(options: HaproxyOptions): Spawned {
+  const { command, args } = haproxyCommand(
+    options.haproxy,
+    `${options.dir}/haproxy.cfg`,
+  );
+  return spawnServed({
+    what: "HAProxy",
+    command,
+    args,
+    url: options.url,
+    probe: options.readyWhen === "answering" ? answering : healthy,
+  });
 }
 
 /**
  * Writes `config` into `dir` and runs `haproxy` on it in the foreground;
  * resolves once `url/health` answers through it.
  */
-export async function startHaproxy(options: {
-  haproxy: string;
-  dir: string;
-  config: HaproxyConfigOptions;
-  url: string;
-}): Promise<Served> {
-  const path = `${options.dir}/haproxy.cfg`;
-  await Deno.writeTextFile(path, haproxyConfig(options.config));
-  const process = new Deno.Command(options.haproxy, {
-    args: ["-db", "-q", "-f", path],
-    stdin: "null",
-  }).spawn();
-  const proxy = served(options.url, process);
+export async function startHaproxy(options: HaproxyOptions): Promise<Served> {
+  writeHaproxyConfig(options);
+  const proxy = spawnHaproxy(options);
   try {
-    await waitHealthy(proxy.url, process, "HAProxy");
+    await proxy.ready;
   } catch (error) {
     await proxy.stop("SIGKILL");
-    throw error;
+    throw new Error(`HAProxy could not start: ${(error as Error).message}`);
   }
   return proxy;
 }
@@ -195,26 +244,6 @@ export function nodeEnv(
     WORKERS: env.WORKERS ?? "1",
     ...(env.SNAPSHOT_FILE ? { SNAPSHOT_FILE: env.SNAPSHOT_FILE } : {}),
   };
-}
-
-/** Finds a port P such that P..P+count are all free on 127.0.0.1. */
-export function freePortRange(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const base = (first.addr as Deno.NetAddr).port;
-    const held = [first];
-    try {
-      for (let i = 1; i <= count; i++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      }
-      return base;
-    } catch {
-      // Taken: try another base.
-    } finally {
-      for (const listener of held) listener.close();
-    }
-  }
-  throw new Error(`No ${count + 1} consecutive free ports found.`);
 }
 
 /** A running cluster: the proxy and its nodes. */
@@ -254,15 +283,88 @@ export interface ClusterOptions {
   haproxyOptions?: Partial<HaproxyConfigOptions>;
 }
 
-/** Starts `options.nodes` nodes, then HAProxy in front of them. */
-export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const port = options.port === 0 ? freePortRange(options.nodes) : options.port;
+/** One node of a {@linkcode ClusterPlan}. */
+export interface PlannedNode {
+  /** `node1`, `node2`, … (ring order). */
+  name: string;
+  /** Its port on 127.0.0.1. */
+  port: number;
+  /** Variables added to its environment. */
+  env: Record<string, string>;
+}
+
+/** What a cluster is made of, before anything starts. */
+export interface ClusterPlan {
+  /** HAProxy's port. */
+  port: number;
+  /** The nodes, in ring order. */
+  nodes: PlannedNode[];
+  /** HAProxy's configuration. */
+  config: HaproxyConfigOptions;
+  /** Base URL to reach HAProxy from this machine. */
+  url: string;
+}
+
+/** Name of the node at `index` in ring order: `node1`, `node2`, … */
+export function nodeName(index: number): string {
+  return `node${index + 1}`;
+}
+
+/**
+ * Lays out the cluster `options` describe (with `options.port` not 0), its
+ * runtime API socket in `dir`.
+ * @throws {ConfigError} naming PORT when the nodes' ports would pass 65535.
+ */
+export function planCluster(options: ClusterOptions, dir: string): ClusterPlan {
+  const port = options.port;
   if (port + options.nodes > 65_535) {
     throw new ConfigError(
       "PORT",
       `PORT ${port} leaves no room for ${options.nodes} nodes on PORT+1…PORT+${options.nodes}.`,
     );
   }
+  const snapshotFile = options.env?.SNAPSHOT_FILE?.trim();
+  const nodes = Array.from({ length: options.nodes }, (_, i): PlannedNode => ({
+    name: nodeName(i),
+    port: port + 1 + i,
+    env: {
+      ...options.env,
+      ...(snapshotFile
+        ? { SNAPSHOT_FILE: nodeSnapshotFile(snapshotFile, nodeName(i)) }
+        : {}),
+    },
+  }));
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const local = ["0.0.0.0", "::", ""].includes(options.host)
+    ? "127.0.0.1"
+    : host;
+  return {
+    port,
+    nodes,
+    url: `http://${local}:${port}`,
+    config: {
+      nodes: nodes.map((node): ClusterNode => ({
+        name: node.name,
+        address: `127.0.0.1:${node.port}`,
+      })),
+      bind: `${host}:${port}`,
+      luaPath: KV_KEY_LUA,
+      maxBodyBytes: options.nodeConfig.maxBodyBytes,
+      bodyTimeoutMs: options.nodeConfig.bodyTimeoutMs,
+      idleTimeoutMs: options.nodeConfig.idleTimeoutMs,
+      statsSocket: `${dir}/haproxy.sock`,
+      ...options.haproxyOptions,
+    },
+  };
+}
+
+/**
+ * Starts `options.nodes` nodes, then HAProxy in front of them, and leaves
+ * them to the caller: nothing is restarted (the launcher's {@linkcode main}
+ * keeps its children running). They all stop when this process ends.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const port = options.port === 0 ? freePortRange(options.nodes) : options.port;
   const dir = await Deno.makeTempDir({ prefix: "kv-cluster-" });
   const nodes: Served[] = [];
   let proxy: Served | undefined;
@@ -275,56 +377,42 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return failed ? `a process exited with ${failed.code}` : undefined;
   };
   try {
-    const snapshotFile = options.env?.SNAPSHOT_FILE?.trim();
-    const started = await Promise.all(
-      Array.from(
-        { length: options.nodes },
-        (_, i) =>
-          startNode(port + 1 + i, {
-            ...options.env,
-            ...(snapshotFile
-              ? { SNAPSHOT_FILE: nodeSnapshotFile(snapshotFile, nodeName(i)) }
-              : {}),
-          }),
-      ),
+    const plan = planCluster({ ...options, port }, dir);
+    const spawned = plan.nodes.map((node) =>
+      spawnNode(node.port, node.env, node.name)
     );
-    nodes.push(...started);
-    const host = options.host.includes(":")
-      ? `[${options.host}]`
-      : options.host;
-    const config: HaproxyConfigOptions = {
-      nodes: nodes.map((node, i): ClusterNode => ({
-        name: nodeName(i),
-        address: node.url.slice("http://".length),
-      })),
-      bind: `${host}:${port}`,
-      luaPath: KV_KEY_LUA,
-      maxBodyBytes: options.nodeConfig.maxBodyBytes,
-      bodyTimeoutMs: options.nodeConfig.bodyTimeoutMs,
-      idleTimeoutMs: options.nodeConfig.idleTimeoutMs,
-      statsSocket: `${dir}/haproxy.sock`,
-      ...options.haproxyOptions,
-    };
-    const local = ["0.0.0.0", "::", ""].includes(options.host)
-      ? "127.0.0.1"
-      : host;
+    nodes.push(...spawned);
+    const results = await Promise.allSettled(spawned.map((n) => n.ready));
+    const failed = results.findIndex((r) => r.status === "rejected");
+    if (failed >= 0) {
+      const reason = (results[failed] as PromiseRejectedResult).reason;
+      throw new Error(
+        `${plan.nodes[failed].name} could not start: ${
+          (reason as Error).message
+        }`,
+      );
+    }
     proxy = await startHaproxy({
       haproxy: options.haproxy,
       dir,
-      config,
-      url: `http://${local}:${port}`,
+      config: plan.config,
+      url: plan.url,
     });
-    return { url: proxy.url, proxy, nodes, config, dir, stop };
+    return { url: proxy.url, proxy, nodes, config: plan.config, dir, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** Name of the node at `index` in ring order: `node1`, `node2`, … */
-function nodeName(index: number): string {
-  return `node${index + 1}`;
+/** Says a line of the launcher: on standard output if `good`, else error. */
+function say(line: string, good = false): void {
+  if (good) console.log(`kv-cache cluster: ${line}`);
+  else console.error(`kv-cache cluster: ${line}`);
 }
+
+/** Longest wait for HAProxy's soft stop (requests in flight) at shutdown. */
+const PROXY_STOP_MS = 5_000;
 
 /** Runs the launcher; resolves with the exit code. */
 export async function main(): Promise<number> {
@@ -335,57 +423,182 @@ export async function main(): Promise<number> {
     nodes = parseClusterNodes(env);
     config = parseConfig(env);
   } catch (error) {
-    console.error(`kv-cache cluster: ${(error as Error).message}`);
+    say((error as Error).message);
     return 1;
   }
   const haproxy = findOnPath("haproxy");
   if (!haproxy) {
-    console.error(
-      "kv-cache cluster: haproxy is not on PATH. Install HAProxy 2.6 or later (Debian/Ubuntu: apt-get install haproxy), then run again.",
+    say(
+      "haproxy is not on PATH. Install HAProxy 2.6 or later (Debian/Ubuntu: apt-get install haproxy), then run again.",
     );
     return 1;
   }
-  let cluster: Cluster;
+  const port = config.port === 0 ? freePortRange(nodes) : config.port;
+  const dir = await Deno.makeTempDir({ prefix: "kv-cluster-" });
+  let plan: ClusterPlan;
   try {
-    cluster = await startCluster({
+    plan = planCluster({
       nodes,
-      port: config.port,
+      port,
       host: config.host,
       haproxy,
       nodeConfig: config,
       env: nodeEnv(env),
-    });
+    }, dir);
   } catch (error) {
-    console.error(`kv-cache cluster: ${(error as Error).message}`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    say((error as Error).message);
     return 1;
   }
-  if (!config.authToken && !/^(127\.|localhost$|::1$)/.test(config.host)) {
-    // The nodes are on 127.0.0.1 and would not say it; the proxy is exposed.
-    console.error(
-      `kv-cache cluster: HAProxy listens on ${config.host} without AUTH_TOKEN: anyone who can reach it can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+  try {
+    return await supervise(plan, haproxy, config, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Checks the ports, starts the nodes and HAProxy, keeps them running until
+ * SIGINT/SIGTERM (exit 0 after a drain) or a child that cannot be restarted
+ * (exit 1, saying which and why).
+ */
+async function supervise(
+  plan: ClusterPlan,
+  haproxy: string,
+  config: Config,
+  dir: string,
+): Promise<number> {
+  const nodes = plan.nodes.length;
+  const problem = clusterPortProblem([
+    { name: "HAProxy", host: config.host, port: plan.port },
+    ...plan.nodes.map((node) => ({
+      name: node.name,
+      host: "127.0.0.1",
+      port: node.port,
+    })),
+  ], nodes);
+  if (problem !== undefined) {
+    say(problem);
+    return 1;
+  }
+  const ephemeral = ephemeralWarning([
+    plan.port,
+    ...plan.nodes.map((node) => node.port),
+  ]);
+  if (ephemeral) say(ephemeral);
+  if (!haproxyCommand(haproxy, "").pdeathsig) {
+    say(
+      "setpriv (util-linux) is not on PATH: if this launcher is killed with SIGKILL, HAProxy keeps running (the nodes stop). Install util-linux to have HAProxy stop with it.",
     );
   }
-  const first = cluster.nodes[0].url.split(":").at(-1);
-  const last = cluster.nodes.at(-1)!.url.split(":").at(-1);
-  console.log(
-    `kv-cache cluster ready: haproxy on ${cluster.config.bind} (${cluster.url}), ${nodes} node(s) on 127.0.0.1:${first}-${last}; Ctrl-C stops it.`,
+
+  const keepers = plan.nodes.map((node) =>
+    new Keeper(
+      `${node.name} (127.0.0.1:${node.port})`,
+      () => spawnNode(node.port, node.env, node.name),
+      say,
+      RESTART_POLICY,
+      () =>
+        clusterPortProblem([
+          { name: node.name, host: "127.0.0.1", port: node.port },
+        ], nodes),
+    )
   );
-  const ended = await new Promise<string>((resolve) => {
+  let started = false;
+  const proxyOptions: HaproxyOptions = {
+    haproxy,
+    dir,
+    config: plan.config,
+    url: plan.url,
+  };
+  const proxy = new Keeper(
+    `HAProxy (${plan.config.bind})`,
+    () =>
+      spawnHaproxy({
+        ...proxyOptions,
+        readyWhen: started ? "answering" : "healthy",
+      }),
+    say,
+    RESTART_POLICY,
+    () =>
+      clusterPortProblem([
+        { name: "HAProxy", host: config.host, port: plan.port },
+      ], nodes),
+  );
+  const stopAll = async (): Promise<boolean> => {
+    // HAProxy first (soft stop: it finishes what is in flight), then the
+    // nodes drain and write their snapshots.
+    const proxyStatus = await proxy.stop("SIGUSR1", PROXY_STOP_MS);
+    const statuses = await Promise.all(
+      keepers.map((keeper) =>
+        keeper.stop("SIGTERM", config.shutdownTimeoutMs + 10_000)
+      ),
+    );
+    return [proxyStatus, ...statuses].every((status) =>
+      status === undefined || status.success
+    );
+  };
+
+  const stopSignal = new Promise<string>((resolve) => {
     for (const name of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(name, () => resolve(name));
     }
-    for (const child of [cluster.proxy, ...cluster.nodes]) {
-      child.process.status.then(() =>
-        resolve(`${child.url} stopped unexpectedly`)
-      );
-    }
   });
-  const failure = await cluster.stop();
-  if (ended.startsWith("SIG")) {
-    console.log(`kv-cache cluster stopped (${ended}).`);
-    return failure ? 1 : 0;
+  const watch = new AbortController();
+  const orphaned = parentGone(250, watch.signal);
+  const startup = (async () => {
+    const results = await Promise.allSettled(keepers.map((k) => k.begin()));
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    writeHaproxyConfig(proxyOptions);
+    await proxy.begin();
+    started = true;
+  })();
+  startup.catch(() => {});
+  const early = await Promise.race([
+    startup.then(
+      () => undefined,
+      (error: Error) => ({ failure: error.message }),
+    ),
+    stopSignal.then((signal) => ({ signal })),
+    orphaned.then((failure) => ({ failure })),
+  ]);
+  if (early !== undefined) {
+    await stopAll();
+    watch.abort();
+    if ("signal" in early) {
+      console.log(`kv-cache cluster stopped (${early.signal}).`);
+      return 0;
+    }
+    say(`${early.failure}; stopped the cluster.`);
+    return 1;
   }
-  console.error(`kv-cache cluster: ${ended}; stopped the rest.`);
+
+  if (!config.authToken && !/^(127\.|localhost$|::1$)/.test(config.host)) {
+    // The nodes are on 127.0.0.1 and would not say it; the proxy is exposed.
+    say(
+      `HAProxy listens on ${config.host} without AUTH_TOKEN: anyone who can reach it can read and write the cache. Keep it on a private network or set AUTH_TOKEN.`,
+    );
+  }
+  const first = plan.nodes[0].port;
+  const last = plan.nodes.at(-1)!.port;
+  console.log(
+    `kv-cache cluster ready: haproxy on ${plan.config.bind} (${plan.url}), ${nodes} node(s) on 127.0.0.1:${first}-${last}; Ctrl-C stops it.`,
+  );
+  const ended = await Promise.race([
+    stopSignal.then((signal) => ({ signal })),
+    orphaned.then((failure) => ({ failure })),
+    ...[proxy, ...keepers].map((keeper) =>
+      keeper.gaveUp.then((failure) => ({ failure }))
+    ),
+  ]);
+  const clean = await stopAll();
+  watch.abort();
+  if ("signal" in ended) {
+    console.log(`kv-cache cluster stopped (${ended.signal}).`);
+    return clean ? 0 : 1;
+  }
+  say(`${ended.failure}; stopped the cluster.`);
   return 1;
 }
 
