@@ -51,7 +51,10 @@ export interface ClusterTask {
   nodes(): Promise<Map<number, ProcessInfo>>;
   /** Its running HAProxy. */
   haproxy(): Promise<ProcessInfo | undefined>;
-  /** SIGKILLs every process of the task still running (cleanup). */
+  /**
+   * SIGKILLs every process of the task still running and removes the
+   * launcher's temporary directory (a launcher killed with SIGKILL cannot).
+   */
   killAll(): Promise<void>;
 }
 
@@ -121,6 +124,8 @@ export function startClusterTask(env: Record<string, string>): ClusterTask {
     });
   const dump = () => lines.map((l) => `  ${l.stream}: ${l.text}`).join("\n");
   const tree = () => descendants(process.pid);
+  // The launcher's temporary directory, seen on HAProxy's command line.
+  const dirs = new Set<string>();
   return {
     process,
     lines,
@@ -137,7 +142,12 @@ export function startClusterTask(env: Record<string, string>): ClusterTask {
       }
       return nodes;
     },
-    haproxy: async () => (await tree()).find((p) => p.comm === "haproxy"),
+    async haproxy() {
+      const found = (await tree()).find((p) => p.comm === "haproxy");
+      const config = found?.cmdline.match(/-f (\S+)\/haproxy\.cfg/);
+      if (config) dirs.add(config[1]);
+      return found;
+    },
     async killAll() {
       for (const p of [...await tree(), { pid: process.pid }]) {
         try {
@@ -147,6 +157,9 @@ export function startClusterTask(env: Record<string, string>): ClusterTask {
         }
       }
       await status.catch(() => {});
+      for (const dir of dirs) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
     },
   };
 }
