@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseProbeCommands, type ProbeCommand } from "./redis_probe.ts";
 import { parseShapes, type ShapeName } from "./shapes.ts";
 
 /** Options of one memory-benchmark run. */
@@ -41,6 +42,15 @@ export interface MemoryOptions {
   snapshotIntervalSeconds: number;
   /** Directory for the snapshot scenario's working directory (system temp if unset). */
   snapshotDir?: string;
+  /**
+   * Redis commands to probe after each shape's mixed phase (empty: no
+   * probe); see `redis_probe.ts`.
+   */
+  redisProbe: ProbeCommand[];
+  /** Seconds of load without commands before each probed command. */
+  redisProbeQuietSeconds: number;
+  /** Connections of the probe's timed other requests. */
+  redisProbeConnections: number;
   /** --max-old-space-size (MB) for the map store. */
   mapHeapMb: number;
   /** Output path of the JSON results. */
@@ -79,6 +89,14 @@ export const USAGE = `Usage: deno task bench:memory [options]
   --snapshot-interval-s N SNAPSHOT_INTERVAL_S there (10)
   --snapshot-dir PATH     where its server's working directory and the
                           snapshot go (the system temp directory)
+  --redis-probe LIST      after each shape's mixed phase, under the same load:
+                          KEYS, a full SCAN, DBSIZE, RANDOMKEY, FLUSHDB, each
+                          timed with the latency of the other requests during
+                          it; LIST is all or some of
+                          keys,scan,dbsize,randomkey,flushdb
+  --redis-probe-quiet-s N load without commands before each of them (5)
+  --redis-probe-connections N
+                          connections of the timed other requests (8)
   --map-heap-mb N         --max-old-space-size for the map store (6000)
   --json PATH             results file (bench/memory/results/latest.json)`;
 
@@ -129,6 +147,9 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       "snapshot-shape": { type: "string", default: "uuid256" },
       "snapshot-interval-s": { type: "string", default: "10" },
       "snapshot-dir": { type: "string" },
+      "redis-probe": { type: "string" },
+      "redis-probe-quiet-s": { type: "string", default: "5" },
+      "redis-probe-connections": { type: "string", default: "8" },
       "map-heap-mb": { type: "string", default: "6000" },
       json: { type: "string", default: "bench/memory/results/latest.json" },
       help: { type: "boolean", short: "h", default: false },
@@ -175,6 +196,19 @@ export function parseMemoryOptions(argv: string[]): MemoryOptions {
       1,
     ),
     snapshotDir: values["snapshot-dir"],
+    redisProbe: values["redis-probe"] === undefined
+      ? []
+      : parseProbeCommands(values["redis-probe"]),
+    redisProbeQuietSeconds: number(
+      values["redis-probe-quiet-s"],
+      "redis-probe-quiet-s",
+      0.1,
+    ),
+    redisProbeConnections: integer(
+      values["redis-probe-connections"],
+      "redis-probe-connections",
+      1,
+    ),
     mapHeapMb: integer(values["map-heap-mb"], "map-heap-mb", 16),
     json: values.json,
     quick: values.quick,

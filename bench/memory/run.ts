@@ -23,6 +23,7 @@ import {
   type SweepScenarioResult,
 } from "./scenario.ts";
 import { makeShape, valuesFileText } from "./shapes.ts";
+import { redisProbeTable } from "./redis_probe.ts";
 import {
   runSnapshot,
   type SnapshotScenarioResult,
@@ -122,6 +123,13 @@ async function main(): Promise<void> {
     fillExtra: opts.fillExtra,
     fillTimeoutSeconds: opts.fillTimeoutSeconds,
   };
+  const redisProbe = opts.redisProbe.length > 0
+    ? {
+      commands: opts.redisProbe,
+      quietSeconds: opts.redisProbeQuietSeconds,
+      othersConnections: opts.redisProbeConnections,
+    }
+    : undefined;
   try {
     for (const store of opts.stores) {
       for (const name of opts.shapes) {
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
             shape,
             valuesFile: path,
             ...load,
+            redisProbe,
           }, ctx),
         );
         await writeJson();
@@ -186,6 +195,17 @@ async function main(): Promise<void> {
       }% PUT of new keys\n`,
   );
   if (results.length) console.log(shapeTable(results) + "\n");
+  const probed = results.flatMap((r) =>
+    r.redisProbe
+      ? [{ label: `${r.store}/${r.shape}`, probe: r.redisProbe }]
+      : []
+  );
+  if (probed.length) {
+    console.log(
+      "Redis probe: latency of the other requests (timed beside wrk) during each command and outside them\n\n" +
+        redisProbeTable(probed) + "\n",
+    );
+  }
   if (sweeps.length) console.log(sweepTable(sweeps) + "\n");
   if (snapshots.length) console.log(snapshotTable(snapshots) + "\n");
   console.log("Targets (issue 4):");

@@ -26,6 +26,11 @@ import {
   startLoad,
 } from "./load.ts";
 import { probeMax, type ProbeWindow, startProbe } from "./probe.ts";
+import {
+  type RedisProbeOptions,
+  type RedisProbeResult,
+  runRedisProbe,
+} from "./redis_probe.ts";
 import { type CpuUse, readMemory, RssSampler } from "./sampler.ts";
 import { keyFor, type Shape, valueFor } from "./shapes.ts";
 
@@ -242,6 +247,8 @@ export interface ShapeResult {
   };
   /** VmRSS once a second over the whole run: seconds since the baseline, MB. */
   rssTimeline: [number, number][];
+  /** The Redis probe after the mixed phase, when asked for (`redis_probe.ts`). */
+  redisProbe?: RedisProbeResult;
   /** Set when the server died or stopped answering. */
   failure?: string;
 }
@@ -334,6 +341,8 @@ export interface ShapeOptions extends ServerSettings {
   mixedSeconds: number;
   fillExtra: number;
   fillTimeoutSeconds: number;
+  /** Run the Redis probe after the mixed phase (on the full cache, under the same load). */
+  redisProbe?: RedisProbeOptions;
 }
 
 /** Fill-and-churn of one shape on a fresh server; see the module docs. */
@@ -498,6 +507,19 @@ export async function runShape(
     );
     if (out.checks.wrong.length) {
       ctx.log(`[${label}] WRONG ANSWERS: ${out.checks.wrong.join("; ")}`);
+    }
+    if (o.redisProbe && o.redisProbe.commands.length > 0) {
+      out.redisProbe = await runRedisProbe(o.redisProbe, {
+        url: server.url,
+        ...base,
+        filled: mixedNext,
+        putStart: mixedNext + 1000,
+        probeWindows: () => probe.windows,
+        sampler,
+        ticksPerSecond: ctx.ticksPerSecond ?? 100,
+        loadPin: ctx.loadPin,
+        log: (line) => ctx.log(`[${label}] ${line}`),
+      });
     }
   } catch (e) {
     out.failure = (e as Error).message;
