@@ -79,6 +79,11 @@ export interface CommandPlan {
   order?: [part: number, index: number][];
   /** For `scan`: how many shards the cursor spans. */
   shards?: number;
+  /**
+   * For a command refused because its keys span shards: those shards (a
+   * caller that can run it where they all live may still do so).
+   */
+  spread?: number[];
 }
 
 /** What a multi-key command does across shards, by name. */
@@ -117,6 +122,14 @@ export interface PlanOptions {
   maxKeySize: number;
   /** `MAX_VALUE_SIZE`, to foresee MSET's refusal. */
   maxValueSize: number;
+  /**
+   * The shard of a key (default: {@linkcode shardOf} over `shards`). A
+   * caller whose placement is not a function of the key alone (the HAProxy
+   * cluster) may give each key a group of its own, numbered from `shards`.
+   */
+  shardOf?: (key: string) => number;
+  /** The refusal for keys in several shards (default: {@linkcode crossShard}). */
+  crossShard?: (what: string, shards: Iterable<number>) => string;
 }
 
 /**
@@ -162,6 +175,7 @@ export function crossShard(what: string, shards: Iterable<number>): string {
 /** Plans one command (see the module's description). */
 export function planCommand(argv: string[], options: PlanOptions): CommandPlan {
   const { shards } = options;
+  const keyShard = options.shardOf ?? ((key: string) => shardOf(key, shards));
   let spec: CommandSpec;
   try {
     spec = resolveCommand(argv);
@@ -203,7 +217,7 @@ export function planCommand(argv: string[], options: PlanOptions): CommandPlan {
   const keyShards: number[] = [];
   const byShard = new Map<number, number[]>();
   for (let at = first; at <= end; at += step) {
-    const shard = shardOf(argv[at], shards);
+    const shard = keyShard(argv[at]);
     keyShards.push(shard);
     const positions = byShard.get(shard);
     if (positions === undefined) byShard.set(shard, [at]);
@@ -221,9 +235,16 @@ export function planCommand(argv: string[], options: PlanOptions): CommandPlan {
     rule === undefined || rule === "single" || rule === "anywhere" ||
     rule === "one shard"
   ) {
-    return refused(
-      crossShard(`${spec.name.toUpperCase()}'s keys are`, byShard.keys()),
-    );
+    const spread = [...byShard.keys()];
+    return {
+      ...refused(
+        (options.crossShard ?? crossShard)(
+          `${spec.name.toUpperCase()}'s keys are`,
+          spread,
+        ),
+      ),
+      spread,
+    };
   }
   const head = argv.slice(0, first);
   const tail = argv.slice(end + step);

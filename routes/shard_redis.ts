@@ -66,12 +66,40 @@ export interface ShardedRedisOptions {
   maxKeySize: number;
   /** `MAX_VALUE_SIZE`. */
   maxValueSize: number;
+  /**
+   * How errors name a shard that failed (default: `Durable Object shard N`);
+   * with a {@linkcode ShardRoute}, for the request's key groups too.
+   */
+  describeShard?: (shard: number) => string;
 }
 
-/** A handler of one endpoint: the request, and how to reach the shards. */
+/**
+ * Where keys live, for a caller whose placement is not `shardOf(key,
+ * shards)`: the HAProxy cluster, whose nodes cannot compute HAProxy's ring,
+ * gives each key a group of its own (numbered from `shards`; 0 to
+ * `shards - 1` stay the shards themselves, for SCAN, KEYS, DBSIZE...).
+ */
+export interface ShardRoute {
+  /** The shard (or group) of `key`, the same within one request. */
+  shardOf(key: string): number;
+  /**
+   * The one shard that holds every key of `shards`, found out now, or
+   * undefined when they are not all in one: a transaction, or a command
+   * atomic only within one shard (MSETNX), then runs there whole.
+   */
+  colocate?(shards: number[]): Promise<number | undefined>;
+  /** The refusal for keys in several shards (default: `crossShard`). */
+  crossShard?(what: string, shards: Iterable<number>): string;
+}
+
+/**
+ * A handler of one endpoint: the request, how to reach the shards, and
+ * (optionally) this request's {@linkcode ShardRoute}.
+ */
 export type ShardedRedisHandler = (
   request: Request,
   send: SendToShard,
+  route?: ShardRoute,
 ) => Promise<Response>;
 
 /**
@@ -113,6 +141,8 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   multiExec: ShardedRedisHandler;
 } {
   const { shards, tokens } = options;
+  const describe = options.describeShard ??
+    ((shard: number) => `Durable Object shard ${shard}`);
   const bodyReader = new BodyReader({
     maxBytes: options.maxBodyBytes,
     timeoutMs: 0, // a timeout needs a timer
@@ -145,11 +175,13 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       ? answer(errorBody(`ERR Request body is larger than ${limit}.`), 413)
       : answer(errorBody("ERR Request body could not be read."), 400);
 
-  const planOptions = {
+  const planOptionsOf = (route: ShardRoute | undefined) => ({
     shards,
     maxKeySize: options.maxKeySize,
     maxValueSize: options.maxValueSize,
-  };
+    shardOf: route?.shardOf,
+    crossShard: route?.crossShard,
+  });
 
   /** `request` sent on to `shard` at `path` with `body`. */
   const forward = (
@@ -187,7 +219,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     } catch (error) {
       return answer(
         errorBody(
-          `ERR Durable Object shard ${shard} failed: ${
+          `ERR ${describe(shard)} failed: ${
             error instanceof Error ? error.message : error
           }`,
         ),
@@ -280,13 +312,18 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       why = `failed: ${error instanceof Error ? error.message : error}`;
     }
     const failure = {
-      error:
-        `ERR Durable Object shard ${shard} ${why}; the request's parts on other shards ran`,
+      error: `ERR ${
+        describe(shard)
+      } ${why}; the request's parts on other shards ran`,
     };
     return Array.from({ length: count }, () => failure);
   }
 
-  async function command(request: Request, send: SendToShard) {
+  async function command(
+    request: Request,
+    send: SendToShard,
+    route?: ShardRoute,
+  ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
     const bytes = await bodyReader.read(request);
@@ -300,8 +337,12 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     if (readOnly && isWrite(argv)) {
       return await relay(request, "/", bytes, 0, send); // the server's 403
     }
-    const plan = planCommand(argv, planOptions);
+    const plan = planCommand(argv, planOptionsOf(route));
     if (plan.refusal !== undefined) {
+      const at = plan.spread && await route?.colocate?.(plan.spread);
+      if (typeof at === "number") {
+        return await relay(request, "/", bytes, at, send);
+      }
       return answer(errorBody(plan.refusal), 400);
     }
     if (plan.whole) {
@@ -313,7 +354,11 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     return answer(answerJson(one), "error" in one ? 400 : 200);
   }
 
-  async function pipeline(request: Request, send: SendToShard) {
+  async function pipeline(
+    request: Request,
+    send: SendToShard,
+    route?: ShardRoute,
+  ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
     const bytes = await pipelineBodyReader.read(request);
@@ -329,6 +374,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       // Refused before anything runs: shard 0 refuses it in the server's words.
       return await relay(request, "/pipeline", bytes, 0, send);
     }
+    const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
     const target = oneShard(plans);
     if (target !== undefined && plans.every((plan) => plan.whole)) {
@@ -340,7 +386,11 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     return answer("[" + answers.map(answerJson).join(",") + "]", 200);
   }
 
-  async function multiExec(request: Request, send: SendToShard) {
+  async function multiExec(
+    request: Request,
+    send: SendToShard,
+    route?: ShardRoute,
+  ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
     const bytes = await pipelineBodyReader.read(request);
@@ -358,7 +408,24 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       // Refused before anything runs: shard 0 refuses it in the server's words.
       return await relay(request, "/multi-exec", bytes, 0, send);
     }
+    const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
+    if (route?.colocate !== undefined) {
+      // The whole transaction where all its keys live, if they do.
+      const spread = usedShards(plans);
+      let placeable = true;
+      for (const plan of plans) {
+        if (plan.refusal === undefined) continue;
+        if (plan.spread === undefined) placeable = false;
+        else for (const shard of plan.spread) spread.add(shard);
+      }
+      if (placeable && spread.size > 1) {
+        const at = await route.colocate([...spread]);
+        if (at !== undefined) {
+          return await relay(request, "/multi-exec", bytes, at, send);
+        }
+      }
+    }
     const refused = plans.findIndex((plan) => plan.refusal !== undefined);
     if (refused >= 0) {
       return answer(
@@ -373,7 +440,9 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     const used = usedShards(plans);
     if (used.size > 1) {
       return answer(
-        errorBody(crossShard("the transaction's keys are", used)),
+        errorBody(
+          (route?.crossShard ?? crossShard)("the transaction's keys are", used),
+        ),
         400,
       );
     }

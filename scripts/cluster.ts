@@ -33,6 +33,11 @@ import {
   type HaproxyConfigOptions,
 } from "./haproxy_config.ts";
 
+import {
+  clusterFront,
+  type ClusterFrontOptions,
+} from "../server/cluster_front.ts";
+
 export { freePortRange } from "./cluster_ports.ts";
 export type { Served } from "./served.ts";
 
@@ -217,6 +222,38 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Served> {
   return proxy;
 }
 
+/** The Redis REST front, served by this process. */
+export interface RedisFront {
+  /** `127.0.0.1:port` it listens on (a port the kernel picked). */
+  address: string;
+  /** The secret its sub-requests carry, for HAProxy's configuration. */
+  secret: string;
+  /** Stops serving. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Serves the Redis REST front (`server/cluster_front.ts`) in this process on
+ * 127.0.0.1, on a port the kernel picks: HAProxy sends it the Redis REST
+ * requests, and it sends their parts back through HAProxy at `proxyUrl`.
+ */
+export function serveRedisFront(
+  proxyUrl: string,
+  nodes: string[],
+  config: ClusterFrontOptions["config"],
+): RedisFront {
+  const secret = crypto.randomUUID();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    clusterFront({ proxyUrl, nodes, secret, config }),
+  );
+  return {
+    address: `127.0.0.1:${server.addr.port}`,
+    secret,
+    shutdown: () => server.shutdown(),
+  };
+}
+
 /**
  * The snapshot file of node `name` for the cluster's `SNAPSHOT_FILE`: its own
  * file beside it, so that no node overwrites or loads another's keys
@@ -281,6 +318,11 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Configuration overrides (check interval, threads, ...). */
   haproxyOptions?: Partial<HaproxyConfigOptions>;
+  /**
+   * Serve the Redis REST API through the front (default true); false
+   * leaves the proxy's 501, as in the deploy files.
+   */
+  redisFront?: boolean;
 }
 
 /** One node of a {@linkcode ClusterPlan}. */
@@ -368,10 +410,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = await Deno.makeTempDir({ prefix: "kv-cluster-" });
   const nodes: Served[] = [];
   let proxy: Served | undefined;
+  let front: RedisFront | undefined;
   const stop = async () => {
     const statuses = await Promise.all(
       [proxy, ...nodes].filter((p) => p !== undefined).map((p) => p!.stop()),
     );
+    await front?.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     const failed = statuses.find((s) => !s.success && s.signal !== "SIGTERM");
     return failed ? `a process exited with ${failed.code}` : undefined;
@@ -391,6 +435,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           (reason as Error).message
         }`,
       );
+    }
+    if (options.redisFront !== false) {
+      front = serveRedisFront(
+        plan.url,
+        plan.nodes.map((node) => node.name),
+        {
+          ...parseConfig(options.env ?? {}),
+          maxBodyBytes: options.nodeConfig.maxBodyBytes,
+        },
+      );
+      plan.config.redisFront = { address: front.address, secret: front.secret };
     }
     proxy = await startHaproxy({
       haproxy: options.haproxy,
@@ -504,6 +559,14 @@ async function supervise(
         ], nodes),
     )
   );
+  // The Redis REST front runs in this process: it lives as long as the
+  // launcher, and HAProxy, restarted, finds it at the same address.
+  const front = serveRedisFront(
+    plan.url,
+    plan.nodes.map((node) => node.name),
+    config,
+  );
+  plan.config.redisFront = { address: front.address, secret: front.secret };
   let started = false;
   const proxyOptions: HaproxyOptions = {
     haproxy,
@@ -534,6 +597,7 @@ async function supervise(
         keeper.stop("SIGTERM", config.shutdownTimeoutMs + 10_000)
       ),
     );
+    await front.shutdown();
     return [proxyStatus, ...statuses].every((status) =>
       status === undefined || status.success
     );

@@ -63,6 +63,12 @@ export interface HaproxyConfigOptions {
   threads?: number;
   /** The command that produced this configuration, written in its header. */
   generatedBy?: string;
+  /**
+   * The Redis REST front (`server/cluster_front.ts`, which `deno task
+   * cluster` serves): where it listens and the secret its sub-requests
+   * carry. Without it the Redis REST paths get a JSON 501.
+   */
+  redisFront?: { address: string; secret: string };
 }
 
 /** A %XX escape whose hex digits match `first` and `second` (regex classes). */
@@ -117,6 +123,47 @@ export const REDIS_REST_UNAVAILABLE = JSON.stringify({
     "The Redis REST API is not available through the cluster yet: HAProxy routes by the JSON API's key; send Redis commands to a node directly.",
 });
 
+/** A node-addressed sub-request for a node that is down: a clear error. */
+function nodeDown(name: string): string {
+  return JSON.stringify({
+    error:
+      `ERR cluster node ${name} is down; what it holds cannot be read or changed until the launcher has restarted it (about 1-2 s); retry then`,
+  });
+}
+
+/**
+ * Frontend lines of the Redis REST API through the front: client requests
+ * on its paths go to the front; the front's sub-requests (with the secret)
+ * are routed by `X-KV-Route-Key` (hashed like the JSON API's key) or sent
+ * to the node `X-KV-Node` names.
+ */
+function redisFrontRules(
+  front: { secret: string },
+  nodes: ClusterNode[],
+): string[] {
+  return [
+    "  # The Redis REST API (docs/cluster.md): client requests go to the front,",
+    "  # which splits them by key and sends each part back here with the secret;",
+    "  # the routing headers count only with it.",
+    `  acl kv_from_front req.hdr(x-kv-front) -m str ${
+      haproxyWord(front.secret)
+    }`,
+    "  acl kv_redis_path path / /pipeline /multi-exec",
+    "  http-request del-header x-kv-route-key if !kv_from_front",
+    "  http-request del-header x-kv-node if !kv_from_front",
+    "  http-request set-var(txn.kv_to_front) bool(true) if { method POST } kv_redis_path !kv_from_front",
+    "  http-request set-var(txn.kv_sub) bool(true) if kv_from_front",
+    "  acl kv_passthrough var(txn.kv_to_front) -m bool",
+    "  acl kv_passthrough var(txn.kv_sub) -m bool",
+    "  http-request set-var(txn.kv_want_node) req.hdr(x-kv-node) if kv_from_front { req.hdr(x-kv-node) -m found }",
+    ...nodes.map((node) =>
+      `  http-request return status 503 content-type application/json string ${
+        haproxyWord(nodeDown(node.name))
+      } if kv_from_front { req.hdr(x-kv-node) -m str ${node.name} } !{ srv_is_up(nodes/${node.name}) }`
+    ),
+  ];
+}
+
 /** Returns the text of `haproxy.cfg` for `options`. */
 export function haproxyConfig(options: HaproxyConfigOptions): string {
   const {
@@ -132,6 +179,9 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     connectionErrorLimit = 2,
   } = options;
   if (nodes.length === 0) throw new Error("A cluster needs at least one node.");
+  const front = options.redisFront;
+  // Requests for the front and its sub-requests: the body is not read here.
+  const pass = front ? " !kv_passthrough" : "";
   // HAProxy must hold a whole body (up to maxBodyBytes) plus the request head
   // in one buffer to hash its key; 16 KiB of headers is the node's limit too.
   const bufsize = Math.max(16_384, maxBodyBytes + 16_384 + 1_024);
@@ -178,18 +228,20 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "",
     "frontend kv",
     `  bind ${options.bind}`,
-    "  # The Redis REST API: its keys are inside the command, which is not read",
-    "  # here; answered at once rather than sent to a node that may not hold them.",
-    `  http-request return status 501 content-type application/json string ${
-      haproxyWord(REDIS_REST_UNAVAILABLE)
-    } if { method POST } { path ${REDIS_REST_PATHS.join(" ")} }`,
+    ...(front ? redisFrontRules(front, nodes) : [
+      "  # The Redis REST API: its keys are inside the command, which is not read",
+      "  # here; answered at once rather than sent to a node that may not hold them.",
+      `  http-request return status 501 content-type application/json string ${
+        haproxyWord(REDIS_REST_UNAVAILABLE)
+      } if { method POST } { path ${REDIS_REST_PATHS.join(" ")} }`,
+    ]),
     "  # A declared body over the node's limit is refused before it is read.",
-    `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.hdr_val(content-length) gt ${maxBodyBytes} }`,
+    `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.hdr_val(content-length) gt ${maxBodyBytes} }${pass}`,
     "  # option http-buffer-request, per request: hold a PUT body to hash its key.",
     `  http-request wait-for-body time ${bodyWaitMs}ms at-least ${
       maxBodyBytes + 1
-    } if { method POST }`,
-    `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.body_size gt ${maxBodyBytes} }`,
+    } if { method POST }${pass}`,
+    `  http-request return status 413 content-type application/json string '${tooLarge}' if { req.body_size gt ${maxBodyBytes} }${pass}`,
     "  # The key as the node decodes it. Usual spellings are read natively;",
     "  # the rest (escapes in the key or a member name, two key members, an",
     "  # escaped parameter name, ';', %00, escapes that are not UTF-8) by",
@@ -202,8 +254,14 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     `  acl kv_two_keys req.body -m reg '"key"\\s*:[\\s\\S]*"key"\\s*:'`,
     "  http-request set-var(txn.kv_key) urlp(key),url_dec(1) if !kv_put kv_plain_query",
     "  http-request set-var(txn.kv_key) query,lua.kv_query_key if !kv_put !kv_plain_query",
-    "  http-request set-var(txn.kv_key) req.body,json_query('$.key') if kv_put !kv_escaped_key !kv_escaped_name !kv_two_keys",
-    "  http-request set-var(txn.kv_key) req.body,lua.kv_json_key if kv_put !{ var(txn.kv_key) -m found }",
+    `  http-request set-var(txn.kv_key) req.body,json_query('$.key') if kv_put${pass} !kv_escaped_key !kv_escaped_name !kv_two_keys`,
+    `  http-request set-var(txn.kv_key) req.body,lua.kv_json_key if kv_put${pass} !{ var(txn.kv_key) -m found }`,
+    ...(front
+      ? [
+        "  # A sub-request of the front: the key it names, as the node reads it.",
+        "  http-request set-var(txn.kv_key) req.hdr(x-kv-route-key),b64dec if kv_from_front { req.hdr(x-kv-route-key) -m found }",
+      ]
+      : []),
     "  # The proxy's own answers, in the node's JSON shape.",
     jsonError(
       400,
@@ -215,8 +273,20 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     jsonError(502, "The cache node gave an invalid answer."),
     jsonError(503, "No cache node is available."),
     jsonError(504, "The cache node did not answer in time."),
+    ...(front
+      ? ["  use_backend redis_front if kv_passthrough !kv_from_front"]
+      : []),
     "  default_backend nodes",
     "",
+    ...(front
+      ? [
+        "backend redis_front",
+        "  option httpchk GET /health",
+        "  http-check expect status 200",
+        `  server front ${front.address} check inter ${checkIntervalMs}ms fastinter ${checkFastIntervalMs}ms downinter ${checkDownIntervalMs}ms`,
+        "",
+      ]
+      : []),
     "backend nodes",
     "  # No key (invalid requests, /health, /stats): round robin over the ring.",
     "  balance hash var(txn.kv_key)",
@@ -235,6 +305,25 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     `  default-server check inter ${checkIntervalMs}ms fastinter ${checkFastIntervalMs}ms downinter ${checkDownIntervalMs}ms fall ${checkFall} rise ${checkRise} observe layer4 error-limit ${connectionErrorLimit} on-error mark-down weight 100${
       options.resolvers ? " resolvers dns init-addr last,libc,none" : ""
     }`,
+    ...(front
+      ? [
+        "  # The front's node-addressed parts (SCAN, DBSIZE, a transaction placed",
+        "  # on its node): to that node, and an error, never another node's answer,",
+        "  # if it was redispatched (the node died in between).",
+        ...nodes.map((node) =>
+          `  use-server ${node.name} if { var(txn.kv_want_node) -m str ${node.name} }`
+        ),
+        "  http-response set-header x-kv-node %[srv_name] if { var(txn.kv_sub) -m bool }",
+        `  http-response return status 503 content-type application/json string ${
+          haproxyWord(
+            JSON.stringify({
+              error:
+                "ERR the cluster node named by the front went down while answering; retry",
+            }),
+          )
+        } if { var(txn.kv_want_node) -m found } !{ srv_name,strcmp(txn.kv_want_node) eq 0 }`,
+      ]
+      : []),
     ...nodes.map((node, index) =>
       `  server ${node.name} ${node.address} id ${index + 1}`
     ),

@@ -67,8 +67,10 @@ function existsFile(path: string): boolean {
 function startTestCluster(
   nodes: number,
   env?: Record<string, string>,
+  redisFront?: boolean,
 ): Promise<Cluster> {
   return startCluster({
+    redisFront,
     nodes,
     port: 0,
     host: "127.0.0.1",
@@ -734,10 +736,10 @@ async function rawExchange(port: number, parts: string[]): Promise<string> {
 
 Deno.test({
   name:
-    `the proxy answers the Redis REST API with a JSON 501, and its own 400 in JSON${NO_HAPROXY}`,
+    `without the Redis front (the deploy files), the proxy answers the Redis REST API with a JSON 501, and its own 400 in JSON${NO_HAPROXY}`,
   ignore: !HAPROXY,
   fn: async () => {
-    const cluster = await startTestCluster(1);
+    const cluster = await startTestCluster(1, undefined, false);
     try {
       for (const path of REDIS_REST_PATHS) {
         const response = await fetch(`${cluster.url}${path}`, {

@@ -1,0 +1,181 @@
+/**
+ * The Redis REST API of the HAProxy cluster (`POST /`, `/pipeline`,
+ * `/multi-exec`): HAProxy sends these requests here, to the "front" that
+ * `deno task cluster` serves, which splits them with the Durable Object
+ * front's logic (`routes/shard_redis.ts`, `routes/shard_plan.ts`) and sends
+ * each part back through HAProxy, which routes it to the node holding its
+ * key with the same consistent hash as the JSON API's requests.
+ *
+ * The nodes cannot compute HAProxy's ring, so the front does not group keys
+ * by node: each distinct key of a request is a group of its own (one
+ * sub-request per key, in parallel; a key's commands stay in order in it),
+ * sent with `X-KV-Route-Key: base64(UTF-8 key)`, which HAProxy decodes and
+ * hashes exactly as the JSON API's `key`. Commands over the whole key space
+ * (SCAN, KEYS, DBSIZE, FLUSHDB, RANDOMKEY) go to each node by name
+ * (`X-KV-Node`, a `use-server` rule; a node that is down answers a 503).
+ * A transaction, or MSETNX, whose keys differ runs only where all of them
+ * live: the front asks HAProxy where each key goes (`GET /health` routed by
+ * the key, answered with `X-KV-Node`) and sends it whole to that node by
+ * name, or refuses it with `CROSSSLOT` and runs nothing.
+ *
+ * Every sub-request carries `X-KV-Front: <secret>`; HAProxy honours the
+ * routing headers only with it.
+ *
+ * @module
+ */
+
+import type { Config } from "../lib/config.ts";
+import { bytesToBase64 as toBase64 } from "../lib/base64.ts";
+import {
+  shardedRedisEndpoints,
+  type ShardRoute,
+} from "../routes/shard_redis.ts";
+
+/** Header that routes a sub-request by a key: base64 of its UTF-8 bytes. */
+export const ROUTE_KEY_HEADER = "x-kv-route-key";
+/** Header that routes a sub-request to a node by name (and, in answers, says which). */
+export const NODE_HEADER = "x-kv-node";
+/** Header whose value proves a request comes from the front. */
+export const FRONT_HEADER = "x-kv-front";
+
+/** Options for {@linkcode clusterFront}. */
+export interface ClusterFrontOptions {
+  /** Base URL of HAProxy, e.g. `http://127.0.0.1:7171`. */
+  proxyUrl: string;
+  /** The nodes' names in haproxy.cfg, in ring order. */
+  nodes: string[];
+  /** The value of {@linkcode FRONT_HEADER} that HAProxy expects. */
+  secret: string;
+  /** The nodes' settings: tokens and limits, checked here as a node would. */
+  config: Pick<
+    Config,
+    | "maxBodyBytes"
+    | "maxPipelineBodyBytes"
+    | "maxPipelineCommands"
+    | "maxKeySize"
+    | "maxValueSize"
+    | "authToken"
+    | "authReadonlyToken"
+  >;
+}
+
+/** Request headers a sub-request carries on from the client's request. */
+const PASSED_ON = ["authorization", "upstash-encoding", "content-type"];
+
+const encoder = new TextEncoder();
+
+/** Creates the front's request handler (a `Deno.serve` handler). */
+export function clusterFront(
+  options: ClusterFrontOptions,
+): (request: Request) => Promise<Response> {
+  const { nodes, config, secret } = options;
+  const count = nodes.length;
+  const proxy = options.proxyUrl.replace(/\/$/, "");
+  const redis = shardedRedisEndpoints({
+    shards: count,
+    tokens: config.authToken
+      ? {
+        token: config.authToken,
+        readonlyToken: config.authReadonlyToken || undefined,
+      }
+      : undefined,
+    maxBodyBytes: config.maxBodyBytes,
+    maxPipelineBodyBytes: config.maxPipelineBodyBytes,
+    maxPipelineCommands: config.maxPipelineCommands,
+    maxKeySize: config.maxKeySize,
+    maxValueSize: config.maxValueSize,
+    describeShard: (shard) =>
+      shard < count
+        ? `cluster node ${nodes[shard]}`
+        : "the cluster node of one of the request's keys",
+  });
+
+  /** Where HAProxy sends `key` now: a node's index, or undefined. */
+  async function whereIs(key: string): Promise<number | undefined> {
+    try {
+      const response = await fetch(`${proxy}/health`, {
+        headers: {
+          [FRONT_HEADER]: secret,
+          [ROUTE_KEY_HEADER]: toBase64(encoder.encode(key)),
+        },
+      });
+      await response.body?.cancel();
+      const name = response.headers.get(NODE_HEADER);
+      if (response.status !== 200 || name === null) return undefined;
+      const index = nodes.indexOf(name);
+      return index >= 0 ? index : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return async function front(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === "/health" && request.method === "GET") {
+      return Response.json({ status: "OK" });
+    }
+    const handler = request.method !== "POST"
+      ? undefined
+      : path === "/"
+      ? redis.command
+      : path === "/pipeline"
+      ? redis.pipeline
+      : path === "/multi-exec"
+      ? redis.multiExec
+      : undefined;
+    if (handler === undefined) {
+      return Response.json({ error: "ERR Not a Redis REST endpoint." }, {
+        status: 404,
+      });
+    }
+    // This request's keys, each a group of its own, numbered from `count`.
+    const keys: string[] = [];
+    const groups = new Map<string, number>();
+    const route: ShardRoute = {
+      shardOf(key) {
+        let group = groups.get(key);
+        if (group === undefined) {
+          group = count + keys.length;
+          keys.push(key);
+          groups.set(key, group);
+        }
+        return group;
+      },
+      async colocate(shards) {
+        const at = await Promise.all(
+          shards.map((shard) =>
+            shard < count ? shard : whereIs(keys[shard - count])
+          ),
+        );
+        const first = at[0];
+        return first !== undefined && at.every((node) => node === first)
+          ? first
+          : undefined;
+      },
+      crossShard: (what) =>
+        `CROSSSLOT Keys in request don't hash to the same slot: ${what} not all on one cluster node; it is atomic only within one node, so it was refused and nothing was run`,
+    };
+    const send = (shard: number, sub: Request): Promise<Response> => {
+      const headers = new Headers({ [FRONT_HEADER]: secret });
+      for (const name of PASSED_ON) {
+        const value = sub.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+      if (shard < count) headers.set(NODE_HEADER, nodes[shard]);
+      else {
+        headers.set(
+          ROUTE_KEY_HEADER,
+          toBase64(encoder.encode(keys[shard - count])),
+        );
+      }
+      return sub.arrayBuffer().then((body) =>
+        fetch(proxy + new URL(sub.url).pathname, {
+          method: "POST",
+          headers,
+          body,
+        })
+      );
+    };
+    return await handler(request, send, route);
+  };
+}
