@@ -193,6 +193,7 @@ export function createApp(options: AppOptions): Hono {
     maxPipelineBodyBytes,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 0,
     maxPipelineCommands: options.maxPipelineCommands ?? 1000,
+    metrics,
   });
 
   /** The answer to a PUT, once its body has been read. */

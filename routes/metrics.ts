@@ -8,6 +8,7 @@
  */
 
 import type { CacheStats } from "../lib/cache.ts";
+import { COMMANDS, type CommandSpec } from "./redis/commands.ts";
 
 /** Upper bounds of the request latency histogram, in seconds. */
 export const LATENCY_BUCKETS = [
@@ -66,9 +67,32 @@ const ROUTE_SLOTS = STATUS_SLOTS + BUCKET_SLOTS + 2;
 const SWEEP_SLOTS = 3;
 const GAUGE_SLOTS = 4;
 
+/** The `command` label of Redis commands that are not in the command table. */
+export const UNKNOWN_COMMAND = "unknown";
+
+/**
+ * The `command` labels of the Redis command counters: the names of the
+ * command table (routes/redis/commands.ts), in its order, then
+ * {@linkcode UNKNOWN_COMMAND}. A bounded set, so a client sending made-up
+ * command names cannot grow the series.
+ */
+export const COMMAND_LABELS: readonly string[] = [
+  ...COMMANDS.keys(),
+  UNKNOWN_COMMAND,
+];
+
+/** Each table entry's position in {@linkcode COMMAND_LABELS}. */
+const COMMAND_POSITION = new Map<CommandSpec, number>(
+  [...COMMANDS.values()].map((spec, i) => [spec, i]),
+);
+const UNKNOWN_POSITION = COMMAND_LABELS.length - 1;
+/** Per command label: commands answered, and those answered with an error. */
+const COMMAND_SLOTS = 2;
+
 /** Float64 slots one isolate's metrics take for `routes` route labels. */
 export function metricsRegionSlots(routes: number): number {
-  return routes * ROUTE_SLOTS + SWEEP_SLOTS + GAUGE_SLOTS;
+  return routes * ROUTE_SLOTS + SWEEP_SLOTS + GAUGE_SLOTS +
+    COMMAND_LABELS.length * COMMAND_SLOTS;
 }
 
 /**
@@ -163,7 +187,7 @@ export class RequestRecorder {
   }
 }
 
-/** Request, sweep and cache metrics, rendered for Prometheus. */
+/** Request, Redis command, sweep and cache metrics, rendered for Prometheus. */
 export class Metrics {
   readonly #routes: string[];
   /** Every region's slots; this isolate writes `#own`. */
@@ -171,6 +195,8 @@ export class Metrics {
   readonly #own: Float64Array;
   readonly #regionSlots: number;
   readonly #regions: number;
+  /** Where the Redis command counters start in a region. */
+  readonly #commands: number;
 
   /**
    * Creates metrics for requests labelled with one of `routes`, private to
@@ -180,6 +206,7 @@ export class Metrics {
     this.#routes = [...routes];
     this.#regionSlots = metricsRegionSlots(routes.length);
     this.#regions = shared?.regions ?? 1;
+    this.#commands = routes.length * ROUTE_SLOTS + SWEEP_SLOTS + GAUGE_SLOTS;
     this.#all = shared === undefined
       ? new Float64Array(this.#regionSlots)
       : new Float64Array(shared.buffer);
@@ -215,6 +242,20 @@ export class Metrics {
     this.#own[at + bucket]++;
     this.#own[at + BUCKET_SLOTS] += seconds;
     this.#own[at + BUCKET_SLOTS + 1]++;
+  }
+
+  /**
+   * Counts one Redis command answered on its own (alone, in a pipeline or in
+   * a transaction): `spec` is its entry in the command table, undefined for
+   * a name the table does not have; `failed` when the answer is an error.
+   */
+  countCommand(spec: CommandSpec | undefined, failed: boolean): void {
+    const at = this.#commands + COMMAND_SLOTS *
+        (spec === undefined
+          ? UNKNOWN_POSITION
+          : COMMAND_POSITION.get(spec) ?? UNKNOWN_POSITION);
+    this.#own[at]++;
+    if (failed) this.#own[at + 1]++;
   }
 
   /** Records one completed sweep pass. */
@@ -387,6 +428,32 @@ export class Metrics {
       "Connections closed because no request started on them for IDLE_TIMEOUT_MS.",
       this.#sum(gauges + 3),
     );
+    // Every command label, zeros included: a bounded set, and a series that
+    // exists from the first scrape lets rate() see the first increase.
+    metric(
+      "kvcache_redis_commands_total",
+      "counter",
+      "Redis commands answered (alone, in pipelines and in transactions), by command; a request refused whole before any command ran is counted only in kvcache_http_requests_total.",
+    );
+    COMMAND_LABELS.forEach((command, i) => {
+      lines.push(
+        `kvcache_redis_commands_total{command="${command}"} ${
+          this.#sum(this.#commands + COMMAND_SLOTS * i)
+        }`,
+      );
+    });
+    metric(
+      "kvcache_redis_command_errors_total",
+      "counter",
+      "Redis commands answered with an error, by command (unknown commands, wrong arguments, errors while running, writes with the read-only token).",
+    );
+    COMMAND_LABELS.forEach((command, i) => {
+      lines.push(
+        `kvcache_redis_command_errors_total{command="${command}"} ${
+          this.#sum(this.#commands + COMMAND_SLOTS * i + 1)
+        }`,
+      );
+    });
     gauge(
       "kvcache_uptime_seconds",
       "Seconds since start.",

@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { LATENCY_SAMPLE_EVERY, Metrics } from "../routes/metrics.ts";
+import {
+  COMMAND_LABELS,
+  LATENCY_SAMPLE_EVERY,
+  Metrics,
+  metricsRegionSlots,
+  UNKNOWN_COMMAND,
+} from "../routes/metrics.ts";
 import { LoopLagMonitor } from "../lib/loop_lag.ts";
 import { ROUTE_LABELS } from "../routes/app.ts";
+import { COMMANDS } from "../routes/redis/commands.ts";
 import { testApp } from "./support/app.ts";
+import { startServer } from "./support/server_process.ts";
 
 type Family = {
   name: string;
@@ -113,6 +121,229 @@ Deno.test("/metrics scrapes cleanly and counts requests by route and status", as
   }
 });
 
+const NO_GAUGES = {
+  eventLoopLagMaxMs: 0,
+  residentBytes: 0,
+  heapUsedBytes: 0,
+  openConnections: 0,
+  idleClosedConnections: 0,
+};
+
+const READONLY_TOKEN = "read-only-token-0123456789";
+const FULL_TOKEN = "full-token-0123456789abcdef";
+
+/** POSTs `body` as JSON to the app; returns the status. */
+async function post(
+  app: ReturnType<typeof testApp>["app"],
+  path: string,
+  body: unknown,
+  token = FULL_TOKEN,
+): Promise<number> {
+  const response = await app.request(path, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** Per `command` label: [answered, errors], from a scrape. */
+function commandCounts(text: string): Map<string, [number, number]> {
+  const families = scrape(text);
+  const answered = families.get("kvcache_redis_commands_total")!;
+  const errors = families.get("kvcache_redis_command_errors_total")!;
+  assert.equal(answered.type, "COUNTER");
+  assert.equal(errors.type, "COUNTER");
+  const counts = new Map<string, [number, number]>();
+  for (const m of answered.metrics) {
+    counts.set(m.labels!.command, [Number(m.value), 0]);
+  }
+  for (const m of errors.metrics) {
+    counts.get(m.labels!.command)![1] = Number(m.value);
+  }
+  return counts;
+}
+
+/** The non-zero entries of `counts`, as an object to compare. */
+const nonZero = (counts: Map<string, [number, number]>) =>
+  Object.fromEntries(
+    [...counts].filter(([, [answered, errors]]) => answered + errors > 0),
+  );
+
+Deno.test("Redis commands are counted by command, with their errors, alone, in pipelines and in transactions", async () => {
+  const metrics = new Metrics(ROUTE_LABELS);
+  const { app } = testApp({
+    metrics,
+    redisApi: true,
+    authToken: FULL_TOKEN,
+    authReadonlyToken: READONLY_TOKEN,
+  });
+  // Alone: answers, a wrong arity, an error while running, an unknown name
+  // (in upper case), a write with the read-only token.
+  assert.equal(await post(app, "/", ["set", "k", "v"]), 200);
+  assert.equal(await post(app, "/", ["GET", "k"]), 200);
+  assert.equal(await post(app, "/", ["get", "k"], READONLY_TOKEN), 200);
+  assert.equal(await post(app, "/", ["get"]), 400);
+  assert.equal(await post(app, "/", ["incr", "k"]), 400);
+  assert.equal(await post(app, "/", ["HSET", "h", "f", "v"]), 400);
+  assert.equal(await post(app, "/", ["del", "k"], READONLY_TOKEN), 403);
+  // A pipeline answers each command in place.
+  assert.equal(
+    await post(app, "/pipeline", [["incr", "n"], ["nosuch"], ["get", "k"], [
+      "incr",
+      "k",
+    ]]),
+    200,
+  );
+  // A transaction: both run, one fails while running.
+  assert.equal(
+    await post(app, "/multi-exec", [["incr", "n"], ["incrby", "k", "2"]]),
+    200,
+  );
+  // Refused whole before anything ran: not counted as commands.
+  assert.equal(await post(app, "/multi-exec", [["incr", "n"], ["hset"]]), 400);
+  assert.equal(
+    await post(
+      app,
+      "/pipeline",
+      [["get", "k"], ["set", "k", "w"]],
+      READONLY_TOKEN,
+    ),
+    403,
+  );
+  assert.equal(await post(app, "/", "not json"), 400);
+  assert.equal(await post(app, "/pipeline", []), 400);
+
+  const text = await (await app.request("/metrics", {
+    headers: { authorization: `Bearer ${FULL_TOKEN}` },
+  })).text();
+  const counts = commandCounts(text);
+  assert.deepEqual(nonZero(counts), {
+    set: [1, 0],
+    get: [4, 1],
+    incr: [4, 2],
+    incrby: [1, 1],
+    del: [1, 1],
+    [UNKNOWN_COMMAND]: [2, 2],
+  });
+  // Every command of the table has its series from the start, and nothing
+  // else does: the labels are the table's names and "unknown".
+  assert.deepEqual([...counts.keys()], [...COMMANDS.keys(), UNKNOWN_COMMAND]);
+  assert.deepEqual(COMMAND_LABELS, [...counts.keys()]);
+
+  // The three endpoints keep their route labels.
+  const requests = scrape(text).get("kvcache_http_requests_total")!;
+  const routeCount = (route: string, status: string) =>
+    Number(
+      requests.metrics.find((m) =>
+        m.labels?.route === route && m.labels?.status === status
+      )?.value ?? 0,
+    );
+  assert.equal(routeCount("redis", "200"), 3);
+  assert.equal(routeCount("redis", "400"), 4);
+  assert.equal(routeCount("redis", "403"), 1);
+  assert.equal(routeCount("redis_pipeline", "200"), 1);
+  assert.equal(routeCount("redis_pipeline", "400"), 1);
+  assert.equal(routeCount("redis_pipeline", "403"), 1);
+  assert.equal(routeCount("redis_multi_exec", "200"), 1);
+  assert.equal(routeCount("redis_multi_exec", "400"), 1);
+});
+
+Deno.test("where the Redis API is off (501), no command is counted", async () => {
+  const metrics = new Metrics(ROUTE_LABELS);
+  const { app } = testApp({ metrics, redisApi: false });
+  assert.equal(await post(app, "/", ["get", "k"]), 501);
+  assert.equal(await post(app, "/pipeline", [["get", "k"]]), 501);
+  const text = await (await app.request("/metrics")).text();
+  assert.deepEqual(nonZero(commandCounts(text)), {});
+  assert.ok(
+    text.includes('kvcache_http_requests_total{route="redis",status="501"} 1'),
+  );
+});
+
+Deno.test("isolates sharing metrics memory render each other's command counts", () => {
+  const regions = 3;
+  const buffer = new SharedArrayBuffer(
+    8 * regions * metricsRegionSlots(ROUTE_LABELS.length),
+  );
+  const isolates = Array.from(
+    { length: regions },
+    (_, region) => new Metrics(ROUTE_LABELS, { buffer, region, regions }),
+  );
+  const get = COMMANDS.get("get")!;
+  const echo = COMMANDS.get("echo")!; // the table's last command
+  isolates[1].countCommand(get, false);
+  isolates[2].countCommand(get, true);
+  isolates[2].countCommand(echo, false);
+  isolates[2].countCommand(undefined, true);
+  isolates[1].countRequest(ROUTE_LABELS.indexOf("redis"), 200);
+  const { cache } = testApp();
+  for (const metrics of isolates) {
+    const text = metrics.render(cache.stats(), NO_GAUGES);
+    assert.deepEqual(nonZero(commandCounts(text)), {
+      get: [2, 1],
+      echo: [1, 0],
+      [UNKNOWN_COMMAND]: [1, 1],
+    });
+    assert.ok(
+      text.includes(
+        'kvcache_http_requests_total{route="redis",status="200"} 1',
+      ),
+    );
+  }
+  // The last region's last slot is inside the buffer.
+  assert.equal(
+    buffer.byteLength,
+    8 * regions * metricsRegionSlots(ROUTE_LABELS.length),
+  );
+});
+
+Deno.test("a server with WORKERS=2 counts the commands every worker answered", async () => {
+  const server = await startServer({
+    env: { WORKERS: "2" },
+  });
+  try {
+    // A new connection per request, until both workers have answered some.
+    let sent = 0;
+    let errors = 0;
+    for (let round = 0; round < 200; round++) {
+      const client = Deno.createHttpClient({});
+      try {
+        for (const body of [["incr", "n"], ["get", "n", "extra"]]) {
+          const response = await fetch(`${server.url}/`, {
+            method: "POST",
+            body: JSON.stringify(body),
+            client,
+          });
+          await response.body?.cancel();
+          sent++;
+          if (response.status === 400) errors++;
+        }
+      } finally {
+        client.close();
+      }
+      const stats = await (await fetch(`${server.url}/stats`)).json();
+      if (round >= 4 && stats.workerRequests.every((n: number) => n > 2)) break;
+    }
+    const stats = await (await fetch(`${server.url}/stats`)).json();
+    assert.equal(stats.workers, 2);
+    assert.ok(
+      stats.workerRequests.every((n: number) => n > 2),
+      `both workers answered: ${stats.workerRequests}`,
+    );
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const counts = commandCounts(text);
+    assert.deepEqual(nonZero(counts), {
+      incr: [sent / 2, 0],
+      get: [sent / 2, errors],
+    });
+    assert.equal(errors, sent / 2);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("sweep passes are summarised", () => {
   const metrics = new Metrics(ROUTE_LABELS);
   metrics.observeSweep({ removed: 3, durationMs: 250 });
@@ -162,11 +393,18 @@ Deno.test({
   name: "promtool accepts the /metrics output",
   ignore: !hasPromtool(),
   fn: async () => {
-    const { app } = testApp({ metrics: new Metrics(ROUTE_LABELS) });
+    const { app } = testApp({
+      metrics: new Metrics(ROUTE_LABELS),
+      redisApi: true,
+    });
     await app.request("/get?key=a");
     await app.request("/put", {
       method: "POST",
       body: '{"key":"a","value":"1"}',
+    });
+    await app.request("/pipeline", {
+      method: "POST",
+      body: '[["get","a"],["incr","a"],["nosuch"]]',
     });
     const text = await (await app.request("/metrics")).text();
     const child = new Deno.Command("promtool", {

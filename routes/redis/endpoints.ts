@@ -28,7 +28,8 @@ import {
   type Tokens,
   WWW_AUTHENTICATE,
 } from "../auth.ts";
-import { resolveCommand } from "./commands.ts";
+import type { Metrics } from "../metrics.ts";
+import { lookUpCommand, resolveCommand } from "./commands.ts";
 import type { CommandContext } from "./context.ts";
 import {
   errorBody,
@@ -66,6 +67,8 @@ export interface RedisEndpointOptions {
   bodyTimeoutMs: number;
   /** `MAX_PIPELINE_COMMANDS`: commands in one pipeline or transaction. */
   maxPipelineCommands: number;
+  /** Counts each command answered, by command (`METRICS=on`). */
+  metrics?: Metrics;
 }
 
 /** A route handler of the Redis endpoints. */
@@ -74,8 +77,11 @@ export type RedisHandler = (c: Context) => Response | Promise<Response>;
 /** The paths of the three endpoints. */
 export const REDIS_PATHS = ["/", "/pipeline", "/multi-exec"] as const;
 
-/** A per-isolate prefix of sync tokens, and their counter. */
-const SYNC_PREFIX = crypto.randomUUID().slice(0, 8) + "-";
+/**
+ * A per-isolate prefix of sync tokens, made on first use (Workers refuse
+ * random values at module load, outside a request), and their counter.
+ */
+let syncPrefix: string | undefined;
 let syncCounter = 0;
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
@@ -93,7 +99,10 @@ function answer(
 ): Response {
   const response = new Response(body, { status, headers: JSON_HEADERS });
   const headers = response.headers;
-  headers.set("upstash-sync-token", SYNC_PREFIX + (++syncCounter));
+  headers.set(
+    "upstash-sync-token",
+    (syncPrefix ??= crypto.randomUUID().slice(0, 8) + "-") + (++syncCounter),
+  );
   if (extra !== undefined) {
     for (const name in extra) headers.set(name, extra[name]);
   }
@@ -106,7 +115,7 @@ export function redisEndpoints(options: RedisEndpointOptions): {
   pipeline: RedisHandler;
   multiExec: RedisHandler;
 } {
-  const { context, tokens, maxPipelineCommands } = options;
+  const { context, tokens, maxPipelineCommands, metrics } = options;
 
   /**
    * The answer refusing the request, or whether it may only read (true with
@@ -171,13 +180,17 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     try {
       const spec = resolveCommand(argv);
       if (readOnly && spec.access === "write") {
+        metrics?.countCommand(spec, true);
         return answer(errorBody(noPermission(spec)), 403);
       }
       const result = runCommand(context, spec, argv);
       const reply = result instanceof Promise ? await result : result;
+      metrics?.countCommand(spec, false);
       return answer(resultBody(reply, isBase64(request)), 200);
     } catch (error) {
       if (!(error instanceof ReplyError)) throw error;
+      // Unknown (undefined: counted as such), wrong arity, or the handler's.
+      metrics?.countCommand(lookUpCommand(argv[0]), true);
       return answer(errorBody(error.message), 400);
     }
   }
@@ -194,10 +207,10 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     if (typeof commands === "string") return answer(errorBody(commands), 400);
     const refusal = checkPipeline(commands, readOnly);
     if (refusal !== undefined) {
-      return answer(errorBody(refusal.message), refusal.status);
+      return answer(errorBody(refusal.message, refusal.detail), refusal.status);
     }
     return answer(
-      await runPipeline(context, commands, isBase64(request)),
+      await runPipeline(context, commands, isBase64(request), metrics),
       200,
     );
   }
@@ -214,10 +227,10 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     if (typeof commands === "string") return answer(errorBody(commands), 400);
     const specs = checkTransaction(commands, readOnly);
     if (!Array.isArray(specs)) {
-      return answer(errorBody(specs.message), specs.status);
+      return answer(errorBody(specs.message, specs.detail), specs.status);
     }
     return answer(
-      runTransaction(context, commands, specs, isBase64(request)),
+      runTransaction(context, commands, specs, isBase64(request), metrics),
       200,
     );
   }

@@ -22,7 +22,13 @@
  * @module
  */
 
-import { type CommandSpec, keyCount, resolveCommand } from "./commands.ts";
+import type { Metrics } from "../metrics.ts";
+import {
+  type CommandSpec,
+  keyCount,
+  lookUpCommand,
+  resolveCommand,
+} from "./commands.ts";
 import type { CommandContext } from "./context.ts";
 import { encodeReply, errorBody } from "./protocol.ts";
 import { type Reply, ReplyError } from "./reply.ts";
@@ -40,6 +46,8 @@ export interface Refusal {
   status: 400 | 403;
   /** The `error` of the answer. */
   message: string;
+  /** Which command caused it, when Redis's own `message` cannot say. */
+  detail?: string;
 }
 
 /** Redis's ACL error for running `spec` without write permission. */
@@ -103,24 +111,28 @@ export function checkPipeline(
 
 /**
  * Runs a pipeline that {@linkcode checkPipeline} accepted; returns the JSON
- * text of its answers, in order.
+ * text of its answers, in order. `metrics` counts each command.
  */
 export async function runPipeline(
   ctx: CommandContext,
   commands: string[][],
   base64: boolean,
+  metrics?: Metrics,
 ): Promise<string> {
   let body = "[";
   for (let i = 0; i < commands.length; i++) {
     if (i > 0) body += ",";
+    const argv = commands[i];
     try {
-      const argv = commands[i];
-      const answer = resolveCommand(argv).handler(ctx, argv);
+      const spec = resolveCommand(argv);
+      const answer = spec.handler(ctx, argv);
       const reply = answer instanceof Promise ? await answer : answer;
       body += '{"result":' + encodeReply(reply, base64) + "}";
+      metrics?.countCommand(spec, false);
     } catch (error) {
       if (!(error instanceof ReplyError)) throw error;
       body += errorBody(error.message);
+      metrics?.countCommand(lookUpCommand(argv[0]), true);
     }
   }
   return body + "]";
@@ -146,13 +158,15 @@ export function checkTransaction(
       if (!(error instanceof ReplyError)) throw error;
       return {
         status: 400,
-        message: `${EXECABORT} Command ${i + 1}: ${error.message}`,
+        message: EXECABORT,
+        detail: `Command ${i + 1}: ${error.message}`,
       };
     }
     if (!spec.inTransaction) {
       return {
         status: 400,
-        message: `${EXECABORT} Command ${
+        message: EXECABORT,
+        detail: `Command ${
           i + 1
         }: ERR ${spec.name.toUpperCase()} is not allowed in multi-exec (it is unbounded; use SCAN)`,
       };
@@ -179,12 +193,14 @@ export function checkTransaction(
 /**
  * Runs a transaction that {@linkcode checkTransaction} accepted, as one
  * critical section of the store; returns the JSON text of its answers.
+ * `metrics` counts each command.
  */
 export function runTransaction(
   ctx: CommandContext,
   commands: string[][],
   specs: readonly CommandSpec[],
   base64: boolean,
+  metrics?: Metrics,
 ): string {
   return ctx.cache.atomically(() => {
     ctx.inTransaction = true;
@@ -198,9 +214,11 @@ export function runTransaction(
             throw new Error(`${specs[i].name} is asynchronous`);
           }
           body += '{"result":' + encodeReply(reply, base64) + "}";
+          metrics?.countCommand(specs[i], false);
         } catch (error) {
           if (!(error instanceof ReplyError)) throw error;
           body += errorBody(error.message);
+          metrics?.countCommand(specs[i], true);
         }
       }
       return body + "]";
