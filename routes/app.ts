@@ -17,10 +17,9 @@ import {
   type RuntimeGauges,
 } from "./metrics.ts";
 import { bearerToken } from "./auth.ts";
-import { openApi, openApiDocument } from "./openapi.ts";
+import { openApi } from "./openapi.ts";
 import { CommandContext } from "./redis/context.ts";
 import { REDIS_PATHS, redisEndpoints } from "./redis/endpoints.ts";
-import { REDIS_TAG, redisOpenApiPaths } from "./redis/openapi.ts";
 import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
 import { readPutBody } from "./put_body.ts";
 import {
@@ -318,7 +317,7 @@ export function createApp(options: AppOptions): Hono {
       method: "GET",
       path: "/openapi.json",
       label: "openapi",
-      handler: options.redisApi ? openApiWithRedis(options) : openApi(options),
+      handler: openApi(options),
     },
     {
       method: "POST",
@@ -426,20 +425,4 @@ export function createApp(options: AppOptions): Hono {
   });
 
   return app;
-}
-
-/**
- * `GET /openapi.json` where the Redis API is served: the document with the
- * three Redis endpoints added (their text derives from the command table).
- */
-function openApiWithRedis(options: AppOptions): () => Response {
-  const document = openApiDocument(options);
-  const body = JSON.stringify({
-    ...document,
-    tags: [...document.tags, REDIS_TAG],
-    paths: { ...document.paths, ...redisOpenApiPaths() },
-  });
-  return function openApiDocumentResponse() {
-    return jsonResponse(body);
-  };
 }

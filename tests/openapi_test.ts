@@ -6,6 +6,8 @@ import { Metrics } from "../routes/metrics.ts";
 import { type AppOptions, ROUTE_LABELS } from "../routes/app.ts";
 import { openApiDocument } from "../routes/openapi.ts";
 import { OPENAPI_DOCUMENT } from "../routes/openapi_document.ts";
+import { COMMANDS } from "../routes/redis/commands.ts";
+import { REDIS_PATHS } from "../routes/redis/endpoints.ts";
 import { OPENAPI_YAML, parseOpenApiYaml } from "../scripts/openapi_document.ts";
 import { testApp } from "./support/app.ts";
 
@@ -13,18 +15,27 @@ import { testApp } from "./support/app.ts";
 type Json = any;
 
 const TOKEN = "s3cret-token-0123456789";
+const READONLY_TOKEN = "read-only-token-0123456789";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
+/** The limits of `testApp()`, which the file states as defaults. */
+const LIMITS = { maxKeySize: 256, maxValueSize: 256 };
 
 Deno.test("routes/openapi_document.ts is docs/openapi.yaml (run `deno task openapi`)", async () => {
   const yaml = parseOpenApiYaml(await Deno.readTextFile(OPENAPI_YAML));
   assert.deepEqual(OPENAPI_DOCUMENT, yaml);
 });
 
-Deno.test("the document and the served one are valid OpenAPI 3.1", async () => {
+Deno.test("the document and the served ones are valid OpenAPI 3.1", async () => {
   for (
     const document of [
       OPENAPI_DOCUMENT,
       openApiDocument({ maxKeySize: 1000, maxValueSize: 70000 }),
+      openApiDocument({
+        maxKeySize: 1000,
+        maxValueSize: 70000,
+        maxPipelineCommands: 5,
+        redisApi: true,
+      }),
     ]
   ) {
     const validator = new Validator();
@@ -58,7 +69,8 @@ const failingLogger: Logger = {
 interface Case {
   method: string;
   path: string;
-  body?: BodyInit;
+  /** The body, or a function making it (a stream is read once). */
+  body?: BodyInit | (() => BodyInit);
   headers?: Record<string, string>;
   app?: Partial<AppOptions>;
   /** Data to store first. */
@@ -78,6 +90,66 @@ const stalledBody = () =>
 const withMetrics = () => ({ metrics: new Metrics(ROUTE_LABELS) });
 const withAuth = { authToken: TOKEN };
 const failing = { logger: failingLogger };
+const redis = { redisApi: true };
+/** The read-only token: on the JSON API (either way), on the Redis API. */
+const readOnlyJson = {
+  app: { authToken: TOKEN, authReadonlyToken: READONLY_TOKEN },
+  headers: { authorization: `Bearer ${READONLY_TOKEN}` },
+};
+const readOnly = { ...readOnlyJson, app: { ...readOnlyJson.app, ...redis } };
+const base64 = { "upstash-encoding": "base64" };
+
+/**
+ * The cases every Redis endpoint answers alike, for `path` and a valid
+ * `body`: 401, 408, 413, 500 and, where the API is off, 501.
+ */
+function redisCommonCases(
+  path: string,
+  body: string,
+  limit: Partial<AppOptions>,
+): Case[] {
+  return [
+    { method: "POST", path, body, app: { ...redis, ...withAuth }, status: 401 },
+    {
+      method: "POST",
+      path,
+      body,
+      headers: { authorization: "Bearer wrong-token-0123456789" },
+      app: { ...redis, ...withAuth },
+      status: 401,
+    },
+    {
+      method: "POST",
+      path,
+      body: stalledBody,
+      app: { ...redis, bodyTimeoutMs: 30 },
+      status: 408,
+    },
+    {
+      method: "POST",
+      path,
+      body: body.replace("v", "v".repeat(100)),
+      app: { ...redis, ...limit },
+      status: 413,
+    },
+    { method: "POST", path, body, app: { ...redis, ...failing }, status: 500 },
+    { method: "POST", path, body, app: { redisApi: false }, status: 501 },
+    {
+      method: "POST",
+      path,
+      body,
+      app: { redisApi: false, ...withAuth },
+      status: 501,
+    },
+    {
+      method: "POST",
+      path,
+      body,
+      app: { redisApi: false, ...failing },
+      status: 500,
+    },
+  ];
+}
 
 /** For each GET route: the GET and HEAD cases of every documented status. */
 function readCases(path: string, statuses: Record<number, Partial<Case>>) {
@@ -138,7 +210,7 @@ const CASES: Case[] = [
   {
     method: "POST",
     path: "/put",
-    body: stalledBody(),
+    body: stalledBody,
     app: { bodyTimeoutMs: 30 },
     status: 408,
   },
@@ -205,7 +277,135 @@ const CASES: Case[] = [
     401: { app: withAuth },
     500: { app: failing },
   }),
+  ...readCases("/openapi.json", { 200: readOnlyJson }),
+  // The JSON API's writes with the read-only token
+  {
+    method: "POST",
+    path: "/put",
+    body: '{"key":"k","value":"v"}',
+    ...readOnlyJson,
+    status: 403,
+  },
+  { method: "DELETE", path: "/delete?key=k", ...readOnlyJson, status: 403 },
+  // POST /
+  {
+    method: "POST",
+    path: "/",
+    body: '["set","k","v","ex",60]',
+    app: redis,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: "/",
+    body: '["GET","k"]',
+    seed: true,
+    headers: { ...base64, "upstash-sync-token": "abc-1" },
+    app: redis,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: "/",
+    body: '["mget","k","x"]',
+    seed: true,
+    app: redis,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: "/",
+    body: '["incr",1,true]',
+    app: redis,
+    status: 400,
+  },
+  { method: "POST", path: "/", body: '["get"]', app: redis, status: 400 },
+  {
+    method: "POST",
+    path: "/",
+    body: '["hset","h","f","v"]',
+    app: redis,
+    status: 400,
+  },
+  { method: "POST", path: "/", body: "not json", app: redis, status: 400 },
+  { method: "POST", path: "/", body: "[]", app: redis, status: 400 },
+  { method: "POST", path: "/", body: '[["get","k"]]', app: redis, status: 400 },
+  { method: "POST", path: "/", body: '["get",null]', app: redis, status: 400 },
+  { method: "POST", path: "/", body: '["get","k"]', ...readOnly, status: 200 },
+  {
+    method: "POST",
+    path: "/",
+    body: '["set","k","v"]',
+    ...readOnly,
+    status: 403,
+  },
+  ...redisCommonCases("/", '["set","k","v"]', { maxBodyBytes: 64 }),
+  // POST /pipeline and /multi-exec
+  ...["/pipeline", "/multi-exec"].flatMap((path): Case[] => [
+    {
+      method: "POST",
+      path,
+      body: '[["set","n","1"],["incr","n"],["incr","k"],["time"]]',
+      seed: true,
+      app: redis,
+      status: 200,
+    },
+    {
+      method: "POST",
+      path,
+      body: '[["mget","k","x"],["scan","0"]]',
+      seed: true,
+      headers: base64,
+      app: redis,
+      status: 200,
+    },
+    { method: "POST", path, body: '["get","k"]', app: redis, status: 400 },
+    { method: "POST", path, body: "[]", app: redis, status: 400 },
+    { method: "POST", path, body: "{}", app: redis, status: 400 },
+    {
+      method: "POST",
+      path,
+      body: '[["get","a"],["get","b"],["get","c"]]',
+      app: { ...redis, maxPipelineCommands: 2 },
+      status: 400,
+    },
+    { method: "POST", path, body: '[["get","k"]]', ...readOnly, status: 200 },
+    {
+      method: "POST",
+      path,
+      body: '[["get","k"],["del","k"]]',
+      ...readOnly,
+      status: 403,
+    },
+    ...redisCommonCases(path, '[["set","k","v"]]', {
+      maxPipelineBodyBytes: 64,
+    }),
+  ]),
+  // A pipeline answers an unknown command in place; a transaction refuses it.
+  {
+    method: "POST",
+    path: "/pipeline",
+    body: '[["get","k"],["hset","h","f","v"],["get"]]',
+    app: redis,
+    status: 200,
+  },
+  {
+    method: "POST",
+    path: "/multi-exec",
+    body: '[["get","k"],["hset","h","f","v"]]',
+    app: redis,
+    status: 400,
+  },
+  {
+    method: "POST",
+    path: "/multi-exec",
+    body: '[["keys","*"]]',
+    app: redis,
+    status: 400,
+  },
   // No such operation
+  { method: "GET", path: "/", status: 405 },
+  { method: "HEAD", path: "/pipeline", status: 405 },
   { method: "GET", path: "/put", status: 405 },
   { method: "OPTIONS", path: "/get?key=k", status: 405 },
   { method: "PUT", path: "/delete?key=k", status: 405 },
@@ -306,90 +506,196 @@ function describedResponse(
   return { at, headContentType: Object.keys(get.node.content)[0] };
 }
 
-Deno.test("every answer of the app matches the document: status, headers, content type, body", async () => {
-  const document = OPENAPI_DOCUMENT as Json;
-  const check = schemaValidator(document);
-  const covered = new Set<string>();
-  for (const c of CASES) {
-    const label = `${c.method} ${c.path} (${c.status})`;
-    const { app, cache } = testApp(c.app);
-    if (c.seed) cache.set("k", "v", undefined);
-    const response = await app.request(c.path, {
-      method: c.method,
-      body: c.body,
-      headers: { ...(c.app?.authToken ? {} : AUTH), ...c.headers },
-    });
-    assert.equal(response.status, c.status, label);
-    if (path(c) === "/put" && typeof c.body === "string" && c.status < 401) {
-      // The request schema accepts exactly the bodies the app accepts.
-      const error = check(pointer(...PUT_REQUEST_SCHEMA), parseOr(c.body));
-      assert.equal(error === undefined, c.status === 200, `${label}: ${error}`);
-    }
-    const { at, headContentType } = describedResponse(
-      document,
-      c.method,
-      path(c),
-      c.status,
-    );
-    covered.add(at.join(" "));
-    const { node: described, at: describedAt } = lookUp(document, at);
+/** The request body schema of each Redis endpoint. */
+const REDIS_REQUEST_SCHEMAS: Record<string, string[]> = {
+  "/": ["components", "schemas", "RedisCommand"],
+  "/pipeline": ["components", "schemas", "RedisCommands"],
+  "/multi-exec": ["components", "schemas", "RedisCommands"],
+};
 
-    for (
-      const [name, header] of Object.entries<Json>(described.headers ?? {})
-    ) {
-      const value = response.headers.get(name);
-      if (value === null) {
-        assert.ok(!header.required, `${label}: no ${name} header`);
+/** The document an app with `options` serves, and its schema validator. */
+function servedDocument(options: Partial<AppOptions>) {
+  const document = openApiDocument({ ...LIMITS, ...options }) as Json;
+  return { document, check: schemaValidator(document) };
+}
+
+/**
+ * Whether the case runs with the Redis API on, off, or (where it does not
+ * say) both ways: the JSON API must match both documents.
+ */
+const variants = (c: Case) =>
+  c.app?.redisApi === undefined ? [false, true] : [c.app.redisApi];
+
+Deno.test("every answer of the app matches the document it serves: status, headers, content type, body", async () => {
+  const documents = new Map<string, ReturnType<typeof servedDocument>>();
+  /** Per Redis API on/off: the responses some case produced. */
+  const covered = new Map<boolean, Set<string>>([
+    [false, new Set()],
+    [true, new Set()],
+  ]);
+  for (const c of CASES) {
+    for (const redisApi of variants(c)) {
+      const label = `${c.method} ${c.path} (${c.status}, Redis API ${
+        redisApi ? "on" : "off"
+      })`;
+      const options = { ...c.app, redisApi };
+      const key = JSON.stringify([redisApi, c.app?.maxPipelineCommands]);
+      if (!documents.has(key)) documents.set(key, servedDocument(options));
+      const { document, check } = documents.get(key)!;
+      const { app, cache } = testApp(options);
+      if (c.seed) cache.set("k", "v", undefined);
+      const response = await app.request(c.path, {
+        method: c.method,
+        body: typeof c.body === "function" ? c.body() : c.body,
+        headers: { ...(c.app?.authToken ? {} : AUTH), ...c.headers },
+      });
+      assert.equal(response.status, c.status, label);
+      if (path(c) === "/put" && typeof c.body === "string" && c.status < 401) {
+        // The request schema accepts exactly the bodies the app accepts.
+        const error = check(pointer(...PUT_REQUEST_SCHEMA), parseOr(c.body));
+        assert.equal(
+          error === undefined,
+          c.status === 200,
+          `${label}: ${error}`,
+        );
+      }
+      const requestSchema = REDIS_REQUEST_SCHEMAS[path(c)];
+      if (requestSchema && typeof c.body === "string" && c.method === "POST") {
+        // A body the request schema refuses is a 400; an answered one fits it.
+        const error = check(pointer(...requestSchema), parseOr(c.body));
+        if (error !== undefined) {
+          assert.equal(c.status, 400, `${label}: ${error}`);
+        }
+        if (c.status === 200) assert.equal(error, undefined, label);
+      }
+      const { at, headContentType } = describedResponse(
+        document,
+        c.method,
+        path(c),
+        c.status,
+      );
+      covered.get(redisApi)!.add(at.join(" "));
+      const { node: described, at: describedAt } = lookUp(document, at);
+
+      for (const name of Object.keys(described.headers ?? {})) {
+        const { node: header, at: headerAt } = lookUp(document, [
+          ...describedAt,
+          "headers",
+          name,
+        ]);
+        const value = response.headers.get(name);
+        if (value === null) {
+          assert.ok(!header.required, `${label}: no ${name} header`);
+          continue;
+        }
+        const error = check(pointer(...headerAt, "schema"), value);
+        assert.equal(error, undefined, `${label}: header ${name}: ${error}`);
+      }
+
+      const contentType = response.headers.get("content-type");
+      const text = await response.text();
+      if (c.method === "HEAD") {
+        assert.equal(text, "", `${label}: a HEAD answer has no body`);
+        assert.equal(contentType, headContentType, label);
         continue;
       }
+      const media = Object.keys(described.content ?? {});
+      assert.deepEqual(media, [contentType], `${label}: content type`);
+      const body = contentType === "application/json" ? JSON.parse(text) : text;
       const error = check(
-        pointer(...describedAt, "headers", name, "schema"),
-        value,
+        pointer(...describedAt, "content", contentType!, "schema"),
+        body,
       );
-      assert.equal(error, undefined, `${label}: header ${name}: ${error}`);
+      assert.equal(
+        error,
+        undefined,
+        `${label}: body ${text.slice(0, 200)}: ${error}`,
+      );
     }
-
-    const contentType = response.headers.get("content-type");
-    const text = await response.text();
-    if (c.method === "HEAD") {
-      assert.equal(text, "", `${label}: a HEAD answer has no body`);
-      assert.equal(contentType, headContentType, label);
-      continue;
-    }
-    const media = Object.keys(described.content ?? {});
-    assert.deepEqual(media, [contentType], `${label}: content type`);
-    const body = contentType === "application/json" ? JSON.parse(text) : text;
-    const error = check(
-      pointer(...describedAt, "content", contentType!, "schema"),
-      body,
-    );
-    assert.equal(
-      error,
-      undefined,
-      `${label}: body ${text.slice(0, 200)}: ${error}`,
-    );
   }
 
-  // Every operation and every status it documents was answered above, and
-  // the two answers outside operations too.
-  const documented = Object.entries<Json>(document.paths).flatMap(
-    ([path, item]) =>
-      Object.entries<Json>(item).filter(([method]) => method !== "parameters")
-        .flatMap(([method, operation]) =>
-          Object.keys(operation.responses).map((status) =>
-            ["paths", path, method, "responses", status].join(" ")
-          )
-        ),
-  );
-  documented.push(
-    "components responses NoRoute",
-    "components responses MethodNotAllowed",
-  );
+  // Every operation and every status each served document describes was
+  // answered above, and the two answers outside operations too.
+  for (const redisApi of [false, true]) {
+    const { document } = servedDocument({ redisApi });
+    const documented = Object.entries<Json>(document.paths).flatMap(
+      ([path, item]) =>
+        Object.entries<Json>(item).filter(([method]) => method !== "parameters")
+          .flatMap(([method, operation]) =>
+            Object.keys(operation.responses).map((status) =>
+              ["paths", path, method, "responses", status].join(" ")
+            )
+          ),
+    );
+    documented.push(
+      "components responses NoRoute",
+      "components responses MethodNotAllowed",
+    );
+    assert.deepEqual(
+      documented.filter((response) => !covered.get(redisApi)!.has(response)),
+      [],
+      `documented answers no case produced (Redis API ${
+        redisApi ? "on" : "off"
+      })`,
+    );
+  }
+});
+
+Deno.test("the served document lists the command table's commands where the Redis API is on, and only 501 where it is off", async () => {
+  const on = openApiDocument({ ...LIMITS, redisApi: true }) as Json;
+  const table = [...COMMANDS.values()];
   assert.deepEqual(
-    documented.filter((response) => !covered.has(response)),
-    [],
-    "documented answers no case produced",
+    on["x-redis-commands"],
+    table.map((spec) => ({
+      name: spec.name,
+      arity: spec.arity,
+      syntax: spec.syntax,
+      readOnly: spec.access === "readonly",
+      inTransaction: spec.inTransaction,
+      group: spec.group,
+      summary: spec.summary,
+    })),
   );
+  // The table under POST /: one row per command, in the table's order.
+  const rows = (on.paths["/"].post.description as string).split("\n")
+    .filter((line) => /^\| [A-Z]/.test(line));
+  assert.deepEqual(
+    rows.map((row) => row.slice(2).split(/[ |]/, 1)[0]),
+    table.map((spec) => spec.name.toUpperCase()),
+  );
+  for (const [i, spec] of table.entries()) {
+    const cells = rows[i].split(" | ");
+    assert.equal(
+      cells[1],
+      spec.access === "readonly" ? "yes" : "no",
+      spec.name,
+    );
+    assert.equal(cells[2], spec.inTransaction ? "yes" : "no", spec.name);
+  }
+  // The file names no command: the table is the one list.
+  const yaml = await Deno.readTextFile(OPENAPI_YAML);
+  assert.doesNotMatch(yaml, /incrbyfloat|pexpireat|randomkey/i);
+
+  const off = openApiDocument({ ...LIMITS, redisApi: false }) as Json;
+  assert.equal(off["x-redis-commands"], undefined);
+  for (const path of REDIS_PATHS) {
+    assert.deepEqual(Object.keys(off.paths[path].post.responses).sort(), [
+      "500",
+      "501",
+    ]);
+    assert.equal(on.paths[path].post.responses["501"], undefined, path);
+    assert.ok(on.paths[path].post.responses["200"], path);
+  }
+  // What the app serves is that document.
+  for (const redisApi of [false, true]) {
+    const { app } = testApp({ redisApi, maxPipelineCommands: 7 });
+    const served = await (await app.request("/openapi.json")).json();
+    assert.deepEqual(
+      served,
+      openApiDocument({ ...LIMITS, redisApi, maxPipelineCommands: 7 }),
+    );
+    assert.equal(served.components.schemas.RedisCommands.maxItems, 7);
+  }
 });
 
 Deno.test("/openapi.json states the server's own limits, also with METRICS=off", async () => {
