@@ -1,7 +1,8 @@
 /**
  * Renders what the Grafana dashboard shows, without Grafana (not installable
  * here): starts a real kv-cache and a real Prometheus scraping it every
- * second, drives four phases of scripted load, evaluates each panel's own
+ * second, drives four phases of scripted load (the JSON API, and Redis
+ * pipelines beside it), evaluates each panel's own
  * query from deploy/grafana/kv-cache.json over the run and draws the results
  * into docs/img/dashboard-preview.svg.
  *
@@ -87,6 +88,33 @@ const PHASES:
     },
   ];
 
+/**
+ * One Redis pipeline beside each batch of JSON traffic, for the Redis
+ * panels: reads, writes and counters over a few keys, with as many unknown
+ * commands as the phase has bad requests.
+ */
+async function redisPipeline(
+  url: string,
+  seed: number,
+  badShare: number,
+): Promise<void> {
+  const commands: (string | number)[][] = [];
+  for (let i = 0; i < 16; i++) {
+    const key = `redis:${(seed * 16 + i) % 64}`;
+    const pick = ((seed * 16 + i) * 2654435761 % 1000) / 1000;
+    if (pick < badShare) commands.push(["hset", key, "f", "v"]);
+    else if (pick < 0.5) commands.push(["get", key]);
+    else if (pick < 0.7) commands.push(["set", key, "v", "ex", 30]);
+    else if (pick < 0.9) commands.push(["incr", `${key}:n`]);
+    else commands.push(["mget", key, `${key}:n`]);
+  }
+  const response = await fetch(`${url}/pipeline`, {
+    method: "POST",
+    body: JSON.stringify(commands),
+  });
+  await response.body?.cancel();
+}
+
 const root = new URL("..", import.meta.url).pathname;
 const server = await startBenchServer({
   name: "kv-cache",
@@ -108,8 +136,9 @@ try {
       await sendTraffic(server.url, {
         ...phase.traffic,
         requests: 200,
-        seed: seed++,
+        seed,
       });
+      await redisPipeline(server.url, seed++, phase.traffic.badShare ?? 0);
     }
     console.log(`phase ${i + 1}/${PHASES.length} done: ${phase.label}`);
   }

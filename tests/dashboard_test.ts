@@ -59,15 +59,17 @@ Deno.test("the dashboard is valid JSON with the panels the issue asks for", () =
       "kvcache_event_loop_lag_max_seconds",
       "kvcache_process_resident_memory_bytes",
       "kvcache_http_connections_open",
+      "kvcache_redis_commands_total",
+      "kvcache_redis_command_errors_total",
     ]
   ) assert.ok(queries.includes(metric), `a panel shows ${metric}`);
   // Per node: every time series legend names the instance or is one line
-  // per route/status summed over the selected nodes.
+  // per route/status or Redis command summed over the selected nodes.
   for (const panel of panels.filter((p) => p.type === "timeseries")) {
     for (const target of panel.targets) {
       assert.match(
         target.legendFormat,
-        /\{\{(instance|route)\}\}/,
+        /\{\{(instance|route|command)\}\}/,
         panel.title,
       );
     }
@@ -112,6 +114,7 @@ Deno.test({
       let seed = 1;
       for (;;) {
         await busyTraffic(server, seed++);
+        await redisTraffic(server.url);
         const [scrapes] = await prometheus.query("count_over_time(up[1m])");
         if ((scrapes?.values[0]?.[1] ?? 0) >= 5) break;
       }
@@ -132,6 +135,23 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A few Redis commands, one of them unknown, so that the Redis panels (which
+ * leave out commands without traffic) have data.
+ */
+async function redisTraffic(url: string): Promise<void> {
+  const response = await fetch(`${url}/pipeline`, {
+    method: "POST",
+    body: JSON.stringify([
+      ["set", "redis:n", "1"],
+      ["incr", "redis:n"],
+      ["get", "redis:n"],
+      ["hset", "redis:h", "f", "v"],
+    ]),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
 
 Deno.test("the preview draws every panel with its title, values and legend", () => {
   assert.equal(formatUnit(3 * 2 ** 20, "bytes"), "3.00 MiB");

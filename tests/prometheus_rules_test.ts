@@ -45,7 +45,7 @@ Deno.test({
     );
     assert.match(
       await promtool("check", "rules", "rules/kv-cache.yml"),
-      /SUCCESS: 8 rules found/,
+      /SUCCESS: 9 rules found/,
     );
   },
 });
