@@ -724,8 +724,8 @@ Deno.test("/multi-exec runs as a transaction; EXECABORT refuses it whole", async
     ]);
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body, {
-      error:
-        `EXECABORT Transaction discarded because of previous errors. ${detail}`,
+      error: "EXECABORT Transaction discarded because of previous errors.",
+      detail,
     });
   }
   assert.deepEqual(await ok("mget", "a", "b"), ["2", "x"], "nothing applied");
@@ -1086,5 +1086,42 @@ Deno.test("/openapi.json documents the Redis endpoints and every command where s
   const description: string = document.paths["/"].post.description;
   for (const spec of COMMANDS.values()) {
     assert.ok(description.includes(`| ${spec.name.toUpperCase()} `), spec.name);
+  }
+});
+
+Deno.test("expiry times past 2^53 ms are refused, not stored as another time", async () => {
+  for (const store of ["map", "arena"] as const) {
+    const { app, ok } = setup(store);
+    for (
+      const command of [
+        ["set", "k", "v", "pxat", "9223372036854775807"],
+        ["psetex", "k", "4611686018427387904", "v"],
+        ["pexpireat", "k", "9007199254740993"],
+      ]
+    ) {
+      await ok("set", "k", "before");
+      const refused = await post(app, "/", command);
+      assert.equal(refused.status, 400, JSON.stringify(command));
+      assert.match(refused.body.error, /^ERR invalid expire time in '/);
+      assert.equal(await ok("get", "k"), "before", "nothing changed");
+      assert.equal(await ok("ttl", "k"), -1, "nothing changed");
+    }
+  }
+});
+
+Deno.test("lone surrogates are stored as U+FFFD, as UTF-8 has no form for them", async () => {
+  for (const store of ["map", "arena"] as const) {
+    const { app, ok } = setup(store);
+    await ok("set", "k", "a\ud800b");
+    assert.equal(await ok("get", "k"), "a\ufffdb");
+    assert.equal(await ok("strlen", "k"), 5);
+    // Written by the JSON API, which keeps them, and read here as UTF-8.
+    const put = await app.request("/put", {
+      method: "POST",
+      body: JSON.stringify({ key: "j", value: "\udc00" }),
+    });
+    assert.equal(put.status, 200);
+    const plain = await post(app, "/", ["get", "j"]);
+    assert.equal(plain.text, '{"result":"\ufffd"}');
   }
 });
