@@ -376,6 +376,21 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     }
     const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
+    if (route?.colocate !== undefined) {
+      // A command atomic only within one shard (MSETNX) runs whole where
+      // all its keys live, if they do.
+      await Promise.all(plans.map(async (plan, i) => {
+        if (plan.spread === undefined) return;
+        const at = await route.colocate!(plan.spread);
+        if (at === undefined) return;
+        plans[i] = {
+          parts: [{ shard: at, argv: commands[i] }],
+          merge: "one",
+          whole: true,
+          anywhere: false,
+        };
+      }));
+    }
     const target = oneShard(plans);
     if (target !== undefined && plans.every((plan) => plan.whole)) {
       return await relay(request, "/pipeline", bytes, target, send);

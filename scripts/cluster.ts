@@ -31,6 +31,7 @@ import {
   type ClusterNode,
   haproxyConfig,
   type HaproxyConfigOptions,
+  redisRulesLua,
 } from "./haproxy_config.ts";
 
 import {
@@ -228,6 +229,8 @@ export interface RedisFront {
   address: string;
   /** The secret its sub-requests carry, for HAProxy's configuration. */
   secret: string;
+  /** The generated command rules for HAProxy's fast path (a Lua file). */
+  rulesLuaPath: string;
   /** Stops serving. */
   shutdown(): Promise<void>;
 }
@@ -241,8 +244,11 @@ export function serveRedisFront(
   proxyUrl: string,
   nodes: string[],
   config: ClusterFrontOptions["config"],
+  dir: string,
 ): RedisFront {
   const secret = crypto.randomUUID();
+  const rulesLuaPath = `${dir}/kv_redis_rules.lua`;
+  Deno.writeTextFileSync(rulesLuaPath, redisRulesLua());
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     clusterFront({ proxyUrl, nodes, secret, config }),
@@ -250,6 +256,7 @@ export function serveRedisFront(
   return {
     address: `127.0.0.1:${server.addr.port}`,
     secret,
+    rulesLuaPath,
     shutdown: () => server.shutdown(),
   };
 }
@@ -444,8 +451,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ...parseConfig(options.env ?? {}),
           maxBodyBytes: options.nodeConfig.maxBodyBytes,
         },
+        dir,
       );
-      plan.config.redisFront = { address: front.address, secret: front.secret };
+      plan.config.redisFront = front;
     }
     proxy = await startHaproxy({
       haproxy: options.haproxy,
@@ -565,8 +573,9 @@ async function supervise(
     plan.url,
     plan.nodes.map((node) => node.name),
     config,
+    dir,
   );
-  plan.config.redisFront = { address: front.address, secret: front.secret };
+  plan.config.redisFront = front;
   let started = false;
   const proxyOptions: HaproxyOptions = {
     haproxy,

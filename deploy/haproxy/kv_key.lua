@@ -187,3 +187,87 @@ end
 
 core.register_converters("kv_json_key", kv_json_key)
 core.register_converters("kv_query_key", kv_query_key)
+
+-- The Redis REST API's fast path (`deno task cluster` only; see
+-- docs/cluster.md): the action `lua.kv_redis_route` sets txn.kv_key, from a
+-- `POST /`, `/pipeline` or `/multi-exec` body, to the one key that all its commands use, decoded
+-- as the node decodes it, when every command is one the generated table
+-- KV_REDIS_RULES (loaded before this file, from routes/redis/commands.ts)
+-- marks "single" (its only key is its first argument) or "anywhere" (no
+-- key: PING, ECHO, TIME). HAProxy then sends it straight to that key's node.
+-- Anything else (several keys, a key that is not a JSON string, a command
+-- not in the table, a body it cannot read) leaves it unset, and the request
+-- goes to the front, which splits it.
+
+-- Reads the command array whose '[' is at i; returns the index after its
+-- ']' and the key so far (nil when it has none yet), or nil to give up.
+local function redis_command(body, i, rules, key)
+  i = next_token(body, i + 1)
+  if not i or byte(body, i) ~= 34 then return nil end
+  local name
+  name, i = read_string(body, i)
+  if not name then return nil end
+  local rule = rules[string.lower(name)]
+  if not rule then return nil end
+  local argn = 0
+  i = next_token(body, i)
+  while i and byte(body, i) == 44 do
+    i = next_token(body, i + 1)
+    if not i then return nil end
+    argn = argn + 1
+    local is_key = argn == 1 and rule == "single"
+    if byte(body, i) == 34 then
+      local text
+      text, i = read_string(body, i)
+      if not text then return nil end
+      if is_key then
+        if key ~= nil and key ~= text then return nil end
+        key = text
+      end
+    else
+      if is_key then return nil end
+      local after = find(body, "[^%w%.%+%-]", i)
+      if not after or after == i then return nil end
+      i = after
+    end
+    i = next_token(body, i)
+  end
+  if not i or byte(body, i) ~= 93 then return nil end
+  return i + 1, key
+end
+
+local function kv_redis_key(body)
+  local rules = KV_REDIS_RULES
+  if not rules then return nil end
+  local i = next_token(body, 1)
+  if not i or byte(body, i) ~= 91 then return nil end
+  local first = next_token(body, i + 1)
+  if not first then return nil end
+  local key
+  if byte(body, first) ~= 91 then
+    i, key = redis_command(body, i, rules, nil)
+  else
+    i = first
+    while true do
+      if byte(body, i) ~= 91 then return nil end
+      i, key = redis_command(body, i, rules, key)
+      if not i then return nil end
+      i = next_token(body, i)
+      if not i then return nil end
+      local c = byte(body, i)
+      if c == 93 then i = i + 1; break end
+      if c ~= 44 then return nil end
+      i = next_token(body, i + 1)
+      if not i then return nil end
+    end
+  end
+  if not i or next_token(body, i) then return nil end
+  return key
+end
+
+-- An action, not a converter: a converter's nil would still set the
+-- variable (to boolean false), which HAProxy would then hash.
+core.register_action("kv_redis_route", { "http-req" }, function(txn)
+  local key = kv_redis_key(txn.f:req_body() or "")
+  if key then txn:set_var("txn.kv_key", key) end
+end)

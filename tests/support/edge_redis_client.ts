@@ -27,6 +27,10 @@ export interface ScenarioTarget {
   token: string;
   /** `AUTH_READONLY_TOKEN`, if the server has one. */
   readonlyToken?: string;
+  /** Four keys spread over the shards or nodes (default {@linkcode SHARD_KEYS}). */
+  shardKeys?: readonly string[];
+  /** Three keys of one shard or node (default {@linkcode SAME_SHARD_KEYS}). */
+  sameShardKeys?: readonly string[];
 }
 
 /** One call's record: its label and its answer (or `{ error }`). */
@@ -121,8 +125,8 @@ export async function runScenario(target: ScenarioTarget): Promise<Entry[]> {
     autoPipelining: false,
     base64: false,
   });
-  const [k0, k1, k2, k3] = SHARD_KEYS;
-  const [s0, s1, s2] = SAME_SHARD_KEYS;
+  const [k0, k1, k2, k3] = target.shardKeys ?? SHARD_KEYS;
+  const [s0, s1, s2] = target.sameShardKeys ?? SAME_SHARD_KEYS;
   const at = EXPIRES_AT;
 
   await note("flushdb", () => r.flushdb());
