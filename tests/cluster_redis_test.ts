@@ -53,6 +53,20 @@ async function jsonGet(url: string, key: string): Promise<string | null> {
   return response.status === 200 ? body.value : null;
 }
 
+/** Requests HAProxy has sent to the Redis front so far (runtime API). */
+async function frontRequests(socket: string): Promise<number> {
+  const conn = await Deno.connect({ transport: "unix", path: socket });
+  await conn.write(new TextEncoder().encode("show stat\n"));
+  const text = await new Response(conn.readable).text();
+  const [header, ...rows] = text.trim().split("\n");
+  const columns = header.replace(/^# /, "").split(",");
+  const row = rows.map((line) => line.split(",")).find((row) =>
+    row[columns.indexOf("pxname")] === "redis_front" &&
+    row[columns.indexOf("svname")] === "BACKEND"
+  )!;
+  return Number(row[columns.indexOf("stot")]);
+}
+
 /** Every key of every node, asked directly. */
 async function allKeys(ports: number[]): Promise<string[]> {
   const keys: string[] = [];
@@ -95,6 +109,34 @@ Deno.test({
       }
       const byNode = [...placed.values()];
       for (const keys of byNode) assert.ok(keys.length >= 3, "uneven split");
+
+      await t.step(
+        "one key: straight to its node; several: through the front",
+        async () => {
+          const dir =
+            (await task.haproxy())!.cmdline.match(/-f (\S+)\/haproxy\.cfg/)![1];
+          const socket = `${dir}/haproxy.sock`;
+          const redis = redisClient(url, TOKEN);
+          const before = await frontRequests(socket);
+          const [a, b] = [byNode[0][0], byNode[1][0]];
+          assert.equal(await redis.get(a), `json ${a.slice(6)}`);
+          assert.deepEqual(
+            await redis.pipeline().set(a, "x").get(a).ping().exec(),
+            ["OK", "x", "PONG"],
+          );
+          assert.deepEqual(await redis.multi().set(b, "1").get(b).exec(), [
+            "OK",
+            "1",
+          ]);
+          assert.equal(await frontRequests(socket), before, "fast path");
+          assert.deepEqual(await redis.mget(a, b), ["x", "1"]);
+          await redis.pipeline().get(a).get(b).exec();
+          await redis.dbsize();
+          assert.equal(await frontRequests(socket), before + 3, "front");
+          await jsonPut(url, a, `json ${a.slice(6)}`);
+          await jsonPut(url, b, `json ${b.slice(6)}`);
+        },
+      );
 
       await t.step(
         "mixed clients: JSON writes read by Redis, and back",
