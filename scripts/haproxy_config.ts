@@ -316,6 +316,7 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     jsonError(504, "The cache node did not answer in time."),
     ...(front
       ? [
+        "  use_backend nodes_named if { var(txn.kv_want_node) -m found }",
         "  use_backend redis_front if { var(txn.kv_redis) -m bool } !{ var(txn.kv_key) -m found }",
       ]
       : []),
@@ -327,6 +328,30 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
         "  option httpchk GET /health",
         "  http-check expect status 200",
         `  server front ${front.address} check inter ${checkIntervalMs}ms fastinter ${checkFastIntervalMs}ms downinter ${checkDownIntervalMs}ms`,
+        "",
+        "backend nodes_named",
+        "  # The front's parts that name a node (SCAN, DBSIZE, KEYS, FLUSHDB, a",
+        "  # transaction or MSETNX placed where its keys live): to that node only.",
+        "  # Never redispatched: a node that died gives an error, not another",
+        "  # node's answer, and a write never runs on a node that was not named.",
+        "  retries 2",
+        "  retry-on conn-failure",
+        "  no option redispatch",
+        "  force-persist if TRUE",
+        ...nodes.map((node) =>
+          `  use-server ${node.name} if { var(txn.kv_want_node) -m str ${node.name} }`
+        ),
+        `  http-response return status 503 content-type application/json string ${
+          haproxyWord(
+            JSON.stringify({
+              error:
+                "ERR the cluster node named by the front did not answer; retry",
+            }),
+          )
+        } if !{ srv_name,strcmp(txn.kv_want_node) eq 0 }`,
+        ...nodes.map((node) =>
+          `  server ${node.name} ${node.address} track nodes/${node.name}`
+        ),
         "",
       ]
       : []),
@@ -350,21 +375,8 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     }`,
     ...(front
       ? [
-        "  # The front's node-addressed parts (SCAN, DBSIZE, a transaction placed",
-        "  # on its node): to that node, and an error, never another node's answer,",
-        "  # if it was redispatched (the node died in between).",
-        ...nodes.map((node) =>
-          `  use-server ${node.name} if { var(txn.kv_want_node) -m str ${node.name} }`
-        ),
+        "  # Which node answered the front's part (its placement probes).",
         "  http-response set-header x-kv-node %[srv_name] if { var(txn.kv_sub) -m bool }",
-        `  http-response return status 503 content-type application/json string ${
-          haproxyWord(
-            JSON.stringify({
-              error:
-                "ERR the cluster node named by the front went down while answering; retry",
-            }),
-          )
-        } if { var(txn.kv_want_node) -m found } !{ srv_name,strcmp(txn.kv_want_node) eq 0 }`,
       ]
       : []),
     ...nodes.map((node, index) =>
