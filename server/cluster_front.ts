@@ -1,22 +1,24 @@
 /**
  * The Redis REST API of the HAProxy cluster (`POST /`, `/pipeline`,
- * `/multi-exec`): HAProxy sends these requests here, to the "front" that
- * `deno task cluster` serves, which splits them with the Durable Object
- * front's logic (`routes/shard_redis.ts`, `routes/shard_plan.ts`) and sends
- * each part back through HAProxy, which routes it to the node holding its
- * key with the same consistent hash as the JSON API's requests.
+ * `/multi-exec`) for requests over several keys: HAProxy sends them here, to
+ * the "front" that `deno task cluster` serves (requests on one key go
+ * straight to its node, see `deploy/haproxy/kv_key.lua`). The front splits
+ * them with the Durable Object front's logic (`routes/shard_redis.ts`,
+ * `routes/shard_plan.ts`) and sends the parts back through HAProxy.
  *
- * The nodes cannot compute HAProxy's ring, so the front does not group keys
- * by node: each distinct key of a request is a group of its own (one
- * sub-request per key, in parallel; a key's commands stay in order in it),
- * sent with `X-KV-Route-Key: base64(UTF-8 key)`, which HAProxy decodes and
- * hashes exactly as the JSON API's `key`. Commands over the whole key space
- * (SCAN, KEYS, DBSIZE, FLUSHDB, RANDOMKEY) go to each node by name
- * (`X-KV-Node`, a `use-server` rule; a node that is down answers a 503).
- * A transaction, or MSETNX, whose keys differ runs only where all of them
- * live: the front asks HAProxy where each key goes (`GET /health` routed by
- * the key, answered with `X-KV-Node`) and sends it whole to that node by
- * name, or refuses it with `CROSSSLOT` and runs nothing.
+ * - Keys are grouped by node with HAProxy's ring computed here
+ *   (`haproxy_ring.ts`), trusted only once it has placed 64 sample keys
+ *   where HAProxy does; each node's part goes to it by name (`X-KV-Node`,
+ *   a backend that never redispatches), so a node that is down gives its
+ *   commands an error, never another node's answer.
+ * - Until the ring is checked (or with `groupByRing: false`), each distinct
+ *   key is a part of its own, sent with `X-KV-Route-Key: base64(UTF-8 key)`,
+ *   which HAProxy decodes and hashes exactly as the JSON API's `key`; a
+ *   transaction or MSETNX whose keys differ runs where HAProxy says all of
+ *   them live (`GET /health` routed by each key, answered with
+ *   `X-KV-Node`), sent whole to that node by name, or is refused.
+ * - Commands over the whole key space (SCAN, KEYS, DBSIZE, FLUSHDB,
+ *   RANDOMKEY) go to each node by name.
  *
  * Every sub-request carries `X-KV-Front: <secret>`; HAProxy honours the
  * routing headers only with it.
@@ -26,6 +28,7 @@
 
 import type { Config } from "../lib/config.ts";
 import { bytesToBase64 as toBase64 } from "../lib/base64.ts";
+import { HaproxyRing } from "./haproxy_ring.ts";
 import {
   shardedRedisEndpoints,
   type ShardRoute,
@@ -46,6 +49,11 @@ export interface ClusterFrontOptions {
   nodes: string[];
   /** The value of {@linkcode FRONT_HEADER} that HAProxy expects. */
   secret: string;
+  /**
+   * Group keys by node with HAProxy's ring computed here, once checked
+   * (default true); false: one part per key, always.
+   */
+  groupByRing?: boolean;
   /** The nodes' settings: tokens and limits, checked here as a node would. */
   config: Pick<
     Config,
@@ -58,6 +66,10 @@ export interface ClusterFrontOptions {
     | "authReadonlyToken"
   >;
 }
+
+/** The refusal of what is atomic only within one node, across nodes. */
+const crossShard = (what: string) =>
+  `CROSSSLOT Keys in request don't hash to the same slot: ${what} not all on one cluster node; it is atomic only within one node, so it was refused and nothing was run`;
 
 /** Request headers a sub-request carries on from the client's request. */
 const PASSED_ON = ["authorization", "upstash-encoding", "content-type"];
@@ -109,6 +121,31 @@ export function clusterFront(
     }
   }
 
+  // HAProxy's ring computed here, trusted only once it has placed sample
+  // keys exactly where HAProxy does (checked with every node up: the ring
+  // does not change while they are; a check during an outage fails and is
+  // tried again later). Until then, every key is a group of its own.
+  const ring = new HaproxyRing(count);
+  let ringChecked = false;
+  let nextCheck = 0;
+  let checking: Promise<void> | undefined;
+  const checkRing = async () => {
+    const samples = Array.from({ length: 64 }, (_, i) => `ring check ${i} é😀`);
+    const at = await Promise.all(samples.map(whereIs));
+    ringChecked = ring.exact &&
+      at.every((node, i) => node === ring.nodeOf(samples[i]));
+    nextCheck = performance.now() + 5_000;
+  };
+  const ringReady = async (): Promise<boolean> => {
+    if (options.groupByRing === false) return false;
+    if (ringChecked || count === 1) return ringChecked;
+    if (checking === undefined && performance.now() >= nextCheck) {
+      checking = checkRing().finally(() => checking = undefined);
+    }
+    await checking;
+    return ringChecked;
+  };
+
   return async function front(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (path === "/health" && request.method === "GET") {
@@ -126,6 +163,34 @@ export function clusterFront(
     if (handler === undefined) {
       return Response.json({ error: "ERR Not a Redis REST endpoint." }, {
         status: 404,
+      });
+    }
+    const send = (shard: number, sub: Request): Promise<Response> => {
+      const headers = new Headers({ [FRONT_HEADER]: secret });
+      for (const name of PASSED_ON) {
+        const value = sub.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+      if (shard < count) headers.set(NODE_HEADER, nodes[shard]);
+      else {
+        headers.set(
+          ROUTE_KEY_HEADER,
+          toBase64(encoder.encode(keys[shard - count])),
+        );
+      }
+      return sub.arrayBuffer().then((body) =>
+        fetch(proxy + new URL(sub.url).pathname, {
+          method: "POST",
+          headers,
+          body,
+        })
+      );
+    };
+    if (await ringReady()) {
+      // Keys grouped by node: one part per node, sent to it by name.
+      return await handler(request, send, {
+        shardOf: (key) => ring.nodeOf(key),
+        crossShard,
       });
     }
     // This request's keys, each a group of its own, numbered from `count`.
@@ -152,29 +217,7 @@ export function clusterFront(
           ? first
           : undefined;
       },
-      crossShard: (what) =>
-        `CROSSSLOT Keys in request don't hash to the same slot: ${what} not all on one cluster node; it is atomic only within one node, so it was refused and nothing was run`,
-    };
-    const send = (shard: number, sub: Request): Promise<Response> => {
-      const headers = new Headers({ [FRONT_HEADER]: secret });
-      for (const name of PASSED_ON) {
-        const value = sub.headers.get(name);
-        if (value !== null) headers.set(name, value);
-      }
-      if (shard < count) headers.set(NODE_HEADER, nodes[shard]);
-      else {
-        headers.set(
-          ROUTE_KEY_HEADER,
-          toBase64(encoder.encode(keys[shard - count])),
-        );
-      }
-      return sub.arrayBuffer().then((body) =>
-        fetch(proxy + new URL(sub.url).pathname, {
-          method: "POST",
-          headers,
-          body,
-        })
-      );
+      crossShard,
     };
     return await handler(request, send, route);
   };

@@ -13,6 +13,9 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/server_process.ts";
 import { HAPROXY, startClusterTask } from "./support/cluster_task.ts";
+import { parseConfig } from "../lib/config.ts";
+import { clusterFront } from "../server/cluster_front.ts";
+import { HaproxyRing } from "../server/haproxy_ring.ts";
 import { assertSameAnswers, redisClient } from "./support/edge_redis_client.ts";
 
 const NO_HAPROXY = HAPROXY ? "" : " (ignored: haproxy is not installed)";
@@ -208,6 +211,86 @@ Deno.test({
       );
 
       await t.step(
+        "the front's ring places keys where HAProxy does; without it, one part per key gives the same answers",
+        async () => {
+          const dir =
+            (await task.haproxy())!.cmdline.match(/-f (\S+)\/haproxy\.cfg/)![1];
+          const cfg = await Deno.readTextFile(`${dir}/haproxy.cfg`);
+          const secret = cfg.match(/x-kv-front\) -m str '([^']+)'/)![1];
+          const ring = new HaproxyRing(3);
+          const encoder = new TextEncoder();
+          for (let i = 0; i < 300; i++) {
+            const key = i % 3 === 0 ? `ключ ${i} 😀` : `ring:${i}`;
+            const response = await fetch(`${url}/health`, {
+              headers: {
+                "x-kv-front": secret,
+                "x-kv-route-key": btoa(
+                  String.fromCharCode(...encoder.encode(key)),
+                ),
+              },
+            });
+            await response.body?.cancel();
+            assert.equal(
+              response.headers.get("x-kv-node"),
+              `node${ring.nodeOf(key) + 1}`,
+              key,
+            );
+          }
+          // A front that does not trust the ring: each key a part of its own,
+          // transactions placed by asking HAProxy.
+          const front = clusterFront({
+            proxyUrl: url,
+            nodes: ["node1", "node2", "node3"],
+            secret,
+            config: parseConfig(ENV),
+            groupByRing: false,
+          });
+          const ask = async (path: string, body: unknown) => {
+            const response = await front(
+              new Request(`http://front${path}`, {
+                method: "POST",
+                headers: auth,
+                body: JSON.stringify(body),
+              }),
+            );
+            return [response.status, await response.json()];
+          };
+          const [a, b] = [byNode[0][5], byNode[2][5]];
+          const [c, d] = byNode[1].slice(5, 7);
+          assert.deepEqual(await ask("/", ["mset", a, "1", b, "2", c, "3"]), [
+            200,
+            { result: "OK" },
+          ]);
+          assert.deepEqual(await ask("/", ["mget", b, a, "absent", c]), [200, {
+            result: ["2", "1", null, "3"],
+          }]);
+          assert.deepEqual(
+            await ask("/multi-exec", [["incr", c], ["set", d, "x"]]),
+            [200, [{ result: 4 }, { result: "OK" }]],
+          );
+          const [status, refused] = await ask("/multi-exec", [["incr", a], [
+            "incr",
+            b,
+          ]]);
+          assert.equal(status, 400);
+          assert.match(refused.error, /^CROSSSLOT .*nothing was run$/);
+          assert.deepEqual(
+            await ask("/pipeline", [["msetnx", c, "9", d, "9"], ["get", a], [
+              "exists",
+              a,
+              b,
+              c,
+              d,
+            ]]),
+            [200, [{ result: 0 }, { result: "1" }, { result: 4 }]],
+          );
+          assert.deepEqual(await ask("/", ["del", a, b, c, d]), [200, {
+            result: 4,
+          }]);
+        },
+      );
+
+      await t.step(
         "a pipeline over every node, MGET and DEL across nodes, SCAN",
         async () => {
           const redis = redisClient(url, TOKEN, { autoPipelining: false });
@@ -310,6 +393,20 @@ Deno.test({
               }
             }
             try {
+              // Across nodes: the values, the dead node's as null, or an
+              // error naming it.
+              const values = await redis.mget(survivors[0], theirs[1]);
+              if (
+                values[0] !== `k=${survivors[0]}` ||
+                (values[1] !== null && values[1] !== `k=${theirs[1]}`)
+              ) bad.push(`mget: ${values}`);
+            } catch (error) {
+              errors++;
+              if (!/cluster node node2/.test((error as Error).message)) {
+                bad.push(`mget: ${(error as Error).message}`);
+              }
+            }
+            try {
               await redis.dbsize();
             } catch (error) {
               errors++;
@@ -324,7 +421,7 @@ Deno.test({
           }
           assert.deepEqual(bad, []);
           await task.waitFor(/node2 .* serves again/, 10_000);
-          console.log(`  dbsize errors while node2 was down: ${errors}`);
+          console.log(`  MGET/DBSIZE errors while node2 was down: ${errors}`);
         },
       );
     } finally {
