@@ -168,6 +168,8 @@ export interface RedisProbeResult {
   steps: ProbeStep[];
   /** Timed other requests in the quiet windows before FLUSHDB, overlapping no command. */
   outside: LatencySummary;
+  /** Length of those windows together, seconds (absent in older results). */
+  outsideSeconds?: number;
   /** The quiet window after FLUSHDB (an empty cache refilling). */
   afterFlush?: LatencySummary;
   /** Timed other requests: total, per second, failures. */
@@ -533,6 +535,8 @@ export async function runRedisProbe(
   const flush = out.steps.find((s) => s.command === "FLUSHDB");
   const beforeFlush = quiet.filter((w) => !flush || w.end <= flush.start);
   out.outside = outside(requests, beforeFlush, busy);
+  out.outsideSeconds = beforeFlush.reduce((t, w) => t + w.end - w.start, 0) /
+    1000;
   out.healthOutsideMaxMs = Math.max(
     0,
     ...beforeFlush.map((w) => probeMax(windows, w.start + 250, w.end).maxMs),
@@ -575,8 +579,10 @@ export async function runRedisProbe(
 }
 
 const f = (n: number, d = 2) => Number.isFinite(n) ? n.toFixed(d) : "–";
-const lat = (l: LatencySummary) => [
+/** n, n per second over `seconds` (the window's length), p50, p99, max. */
+const lat = (l: LatencySummary, seconds?: number) => [
   String(l.n),
+  seconds ? (l.n / seconds).toFixed(0) : "–",
   f(l.p50Ms),
   f(l.p99Ms),
   f(l.maxMs, 1),
@@ -593,6 +599,7 @@ export function redisProbeTable(
     "calls",
     "answer",
     "others n",
+    "others req/s",
     "p50 ms",
     "p99 ms",
     "max ms",
@@ -610,7 +617,7 @@ export function redisProbeTable(
       `${probe.entriesBefore} entries before; load average ${
         probe.loadAverage.join(" → ")
       }`,
-      ...lat(probe.outside),
+      ...lat(probe.outside, probe.outsideSeconds),
       "–",
       f(probe.healthOutsideMaxMs, 1),
       f(probe.clientLagOutsideMs, 1),
@@ -622,7 +629,7 @@ export function redisProbeTable(
         `${f(s.durationMs, 1)} / ${f(s.slowestCallMs, 1)}`,
         String(s.calls),
         s.error ? `error: ${s.error.slice(0, 60)}` : s.answer,
-        ...lat(s.others),
+        ...lat(s.others, s.durationMs / 1000),
         `${f(s.quietBefore.p99Ms)} / ${f(s.quietBefore.maxMs, 1)}`,
         f(s.healthMaxMs, 1),
         f(s.clientLagMs, 1),
@@ -635,7 +642,7 @@ export function redisProbeTable(
         "–",
         "–",
         "–",
-        ...lat(probe.afterFlush),
+        ...lat(probe.afterFlush, probe.quietSeconds),
         "–",
         "–",
         "–",

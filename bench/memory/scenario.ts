@@ -8,6 +8,9 @@
  * - sweep ({@linkcode runSweep}): write entries with ttl=1, then let the
  *   first periodic sweep remove them all while a probe watches for stalls.
  *
+ * With `redisProbe`, the fill-and-churn scenario ends with the Redis probe
+ * (`redis_probe.ts`) on its full cache, under the same mixed load.
+ *
  * Throughout, a probe process times `GET /health` back to back and a sampler
  * reads the server's VmRSS every 200 ms.
  *
