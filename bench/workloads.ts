@@ -118,6 +118,15 @@ export const WORKLOADS: Workload[] = [
     env: {},
   },
   {
+    name: "put-hit",
+    description:
+      "POST /put only, overwriting the same keys (the JSON API's POST with a body)",
+    load: { mode: "mix", getPercent: 0 },
+    prefill: true,
+    env: {},
+    compareWith: "get-hit",
+  },
+  {
     name: "redis-get",
     description:
       'POST / ["get",key] (Upstash-Encoding: base64), hits of the same keys',
@@ -126,6 +135,16 @@ export const WORKLOADS: Workload[] = [
     env: {},
     commandsPerRequest: 1,
     compareWith: "get-hit",
+  },
+  {
+    name: "redis-set",
+    description:
+      'POST / ["set",key,value] (Upstash-Encoding: base64), overwriting the same keys',
+    load: { mode: "redis-set", getPercent: 0 },
+    prefill: true,
+    env: {},
+    commandsPerRequest: 1,
+    compareWith: "put-hit",
   },
   {
     name: "redis-pipeline16",
@@ -170,11 +189,13 @@ export function isRedis(workload: Workload): boolean {
 
 /**
  * Whether only wrk can send `workload`'s load: spelled bodies, the Redis
- * REST requests, and GETs only (oha's mix gives the PUTs connections).
+ * REST requests, and GETs or PUTs only (oha's mix gives each side at least
+ * one connection).
  */
 export function needsWrk(workload: Workload): boolean {
   return isSpelled(workload) || isRedis(workload) ||
-    (workload.load.mode === "mix" && workload.load.getPercent === 100);
+    (workload.load.mode === "mix" &&
+      (workload.load.getPercent === 100 || workload.load.getPercent === 0));
 }
 
 /** Whether `workload` sends other data or bodies than the compact mix's. */

@@ -26,9 +26,16 @@ export interface LoadSpec {
    * "miss": GETs of absent keys; "redis-get": the Redis REST protocol's
    * `POST /` `["get",key]` of prefilled keys (base64, as `@upstash/redis`
    * sends it); "redis-pipeline": `POST /pipeline` of
-   * {@linkcode PIPELINE_GETS} such GETs (wrk only).
+   * {@linkcode PIPELINE_GETS} such GETs; "redis-set": `POST /`
+   * `["set",key,value]` overwriting prefilled keys (wrk only).
    */
-  mode: "mix" | "fill" | "miss" | "redis-get" | "redis-pipeline";
+  mode:
+    | "mix"
+    | "fill"
+    | "miss"
+    | "redis-get"
+    | "redis-pipeline"
+    | "redis-set";
   /** Share of GETs in percent (mix mode only). */
   getPercent: number;
   /** Open connections. */

@@ -14,6 +14,8 @@
 --                         Upstash-Encoding: base64 (as @upstash/redis sends)
 --                "redis-pipeline" : POST /pipeline of PIPELINE_GETS such
 --                         GETs of prefilled keys, drawn at random
+--                "redis-set"      : POST / with ["set",KEY,VALUE] of the
+--                         prefilled keys and their own values (base64 header)
 --   NONCE        integer making "fill" keys unique across wrk invocations
 --
 -- Requests for "mix" and "miss" are pre-built in init(); request() only picks
@@ -57,6 +59,9 @@ function init(args)
       if mode == "redis-get" then
         table.insert(gets, wrk.format("POST", "/", redis_headers,
           '["get","' .. key .. '"]'))
+      elseif mode == "redis-set" then
+        table.insert(puts, wrk.format("POST", "/", redis_headers,
+          '["set","' .. key .. '","' .. value .. '"]'))
       elseif mode == "redis-pipeline" then
         table.insert(keys, key)
       end
@@ -88,6 +93,10 @@ function request()
     local key = string.format("%08x-%04x-4000-a000-%012d", nonce, id, counter)
     return wrk.format("POST", "/put", put_headers,
       '{"key":"' .. key .. '","value":"' .. values[(counter % #values) + 1] .. '"}')
+  end
+  if mode == "redis-set" then
+    puts_sent = puts_sent + 1
+    return puts[math.random(#puts)]
   end
   if mode == "miss" or mode == "redis-get" or mode == "redis-pipeline" or
       math.random(100) <= get_percent then

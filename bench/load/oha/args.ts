@@ -115,6 +115,7 @@ export function ohaProcesses(
       }];
     case "redis-get":
     case "redis-pipeline":
+    case "redis-set":
       throw new Error(
         `the ${spec.mode} load is sent by wrk only; use --load-generator wrk`,
       );
