@@ -195,8 +195,13 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     }
   }
 
-  async function pipeline(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  /**
+   * The commands of a `/pipeline` or `/multi-exec` body, with whether only
+   * reads are allowed, or the answer refusing the request.
+   */
+  async function readCommands(
+    request: Request,
+  ): Promise<Response | { commands: string[][]; readOnly: boolean }> {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
     const bytes = await options.pipelineBodyReader.read(request);
@@ -205,27 +210,29 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     }
     const commands = parsePipelineBody(bytes, maxPipelineCommands);
     if (typeof commands === "string") return answer(errorBody(commands), 400);
-    const refusal = checkPipeline(commands, readOnly);
+    return { commands, readOnly };
+  }
+
+  async function pipeline(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    const read = await readCommands(request);
+    if (read instanceof Response) return read;
+    const refusal = checkPipeline(read.commands, read.readOnly);
     if (refusal !== undefined) {
       return answer(errorBody(refusal.message, refusal.detail), refusal.status);
     }
     return answer(
-      await runPipeline(context, commands, isBase64(request), metrics),
+      await runPipeline(context, read.commands, isBase64(request), metrics),
       200,
     );
   }
 
   async function multiExec(c: Context): Promise<Response> {
     const request = c.req.raw;
-    const readOnly = admit(request);
-    if (readOnly instanceof Response) return readOnly;
-    const bytes = await options.pipelineBodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) {
-      return bodyFailure(bytes, pipelineLimit);
-    }
-    const commands = parsePipelineBody(bytes, maxPipelineCommands);
-    if (typeof commands === "string") return answer(errorBody(commands), 400);
-    const specs = checkTransaction(commands, readOnly);
+    const read = await readCommands(request);
+    if (read instanceof Response) return read;
+    const { commands } = read;
+    const specs = checkTransaction(commands, read.readOnly);
     if (!Array.isArray(specs)) {
       return answer(errorBody(specs.message, specs.detail), specs.status);
     }
