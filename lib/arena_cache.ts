@@ -316,10 +316,7 @@ export class ArenaCache implements Cache {
       const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
       length = this.#words[p / 4 + VALUE_LENGTH];
       // Copy out under the lock: the record may move once it is released.
-      if (this.#scratch.length < length) {
-        this.#scratch = new Uint8Array(2 * length);
-      }
-      this.#scratch.set(this.#bytes.subarray(start, start + length));
+      this.#copyOut(start, length);
     } finally {
       this.#exit();
     }
