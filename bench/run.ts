@@ -236,15 +236,27 @@ async function main(): Promise<void> {
   );
 
   const results: RunResult[] = [];
+  const prepared = [];
   for (const workload of workloads) {
-    log(`== ${workload.name}: ${workload.description}`);
     const workloadEntries = entriesOf(workload);
-    const workloadLoad = await loadOf(workload);
-    // Servers without a store answer hits as long as this workload's.
-    const hitEnv = {
-      FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
-    };
-    for (let round = 1; round <= opts.rounds; round++) {
+    prepared.push({
+      workload,
+      workloadEntries,
+      workloadLoad: await loadOf(workload),
+      // Servers without a store answer hits as long as this workload's.
+      hitEnv: {
+        FLOOR_HIT_BODY_LENGTH: String(meanHitBodyLength(workloadEntries)),
+      },
+    });
+  }
+  // Rounds outermost: each round runs every workload, so that a machine
+  // whose speed drifts over minutes tilts no workload against another (the
+  // per-command comparisons set workloads side by side).
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (
+      const { workload, workloadEntries, workloadLoad, hitEnv } of prepared
+    ) {
+      log(`== round ${round}, ${workload.name}: ${workload.description}`);
       // The naive server does not speak the Redis REST protocol.
       const specs = [server, variant, isRedis(workload) ? null : naive, floor]
         .filter((s): s is ServerSpec => s !== null);
