@@ -77,6 +77,30 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/get?key=absent")
 [ "$code" = 404 ] || fail "GET of a missing key answered $code"
 say "API: PUT, GET and 404 as specified"
 
+body=$(curl -s -X POST "$URL/" -d '["incr","rig:n"]')
+[ "$body" = '{"result":1}' ] || fail "Redis INCR answered $body"
+body=$(curl -s -X POST "$URL/pipeline" -d '[["get","rig"],["ttl","rig:n"]]')
+[ "$body" = '[{"result":"ok"},{"result":-1}]' ] ||
+  fail "Redis pipeline answered $body"
+say "Redis REST API: INCR and a pipeline reading the JSON API's key"
+
+# Start-up errors: one line naming the variable, exit 1, no stack trace. The
+# running container holds $PORT (host network), so a second one finds it taken.
+startup_error() { # what, podman run options...
+  local what=$1 out code=0
+  shift
+  "$RIG" run --memory 2g --cpus 2 "$@" "$TAG" >"$logs.err" 2>&1 || code=$?
+  out=$(grep -v 'systemd connection' "$logs.err")
+  rm -f "$logs.err"
+  [ "$code" = 1 ] && [ "$(grep -c . <<<"$out")" = 1 ] &&
+    grep -q '^kv-cache: ' <<<"$out" && ! grep -q Uncaught <<<"$out" ||
+    fail "$what (exit $code): $out"
+  say "start-up error, $what: exit 1, $out"
+}
+startup_error "port taken, WORKERS=1" -e "PORT=$PORT" -e WORKERS=1
+startup_error "port taken, WORKERS=2" -e "PORT=$PORT" -e WORKERS=2
+startup_error "port 80 as a non-root user" -e PORT=80 -e WORKERS=auto
+
 heap=$(podman exec "$NAME" deno eval \
   'import v8 from "node:v8"; console.log(v8.getHeapStatistics().heap_size_limit / 2 ** 20)')
 say "V8 heap limit in the container: $heap MiB (DENO_V8_FLAGS=$(podman exec \
