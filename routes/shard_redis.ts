@@ -26,13 +26,12 @@
  */
 
 import { type BodyFailure, BodyReader } from "../server/body_reader.ts";
+import type { Tokens } from "./auth.ts";
 import {
-  accessOf,
-  INVALID_TOKEN_MESSAGE,
-  MISSING_TOKEN_MESSAGE,
-  type Tokens,
-  WWW_AUTHENTICATE,
-} from "./auth.ts";
+  admitRedis,
+  bodyFailureAnswer,
+  redisAnswer as answer,
+} from "./redis/answers.ts";
 import { resolveCommand } from "./redis/commands.ts";
 import {
   encodeReply,
@@ -102,30 +101,7 @@ export type ShardedRedisHandler = (
   route?: ShardRoute,
 ) => Promise<Response>;
 
-/**
- * This isolate's random prefix of sync tokens, made on first use: Workers
- * refuses random values in a module's top level.
- */
-let syncPrefix: string | undefined;
-let syncCounter = 0;
 const encoder = new TextEncoder();
-
-/** A JSON answer with a fresh sync token, as the server answers. */
-function answer(
-  body: string,
-  status: number,
-  extra?: Record<string, string>,
-): Response {
-  return new Response(body, {
-    status,
-    headers: {
-      "content-type": "application/json",
-      "upstash-sync-token": (syncPrefix ??= "front-" +
-        crypto.randomUUID().slice(0, 8) + "-") + (++syncCounter),
-      ...extra,
-    },
-  });
-}
 
 /** `{"result":X}` or `{"error":"..."}`, X's strings written as they came. */
 function answerJson(one: Answer): string {
@@ -157,23 +133,12 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
 
   /** The refusal, or whether the request may only read. */
   const admit = (request: Request): Response | boolean => {
-    if (tokens === undefined) return false;
-    const access = accessOf(request.headers.get("authorization"), tokens);
-    if (access === "full") return false;
-    if (access === "readonly") return true;
-    return answer(
-      errorBody(
-        access === "missing" ? MISSING_TOKEN_MESSAGE : INVALID_TOKEN_MESSAGE,
-      ),
-      401,
-      { "www-authenticate": WWW_AUTHENTICATE },
-    );
+    return admitRedis(request, tokens);
   };
 
+  // The front reads bodies without a timeout (a timeout needs a timer).
   const bodyFailure = (failure: BodyFailure, limit: string): Response =>
-    failure === "too-large"
-      ? answer(errorBody(`ERR Request body is larger than ${limit}.`), 413)
-      : answer(errorBody("ERR Request body could not be read."), 400);
+    bodyFailureAnswer(failure, limit, 0);
 
   const planOptionsOf = (route: ShardRoute | undefined) => ({
     shards,
