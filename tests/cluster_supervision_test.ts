@@ -18,6 +18,7 @@ import {
   startClusterTask,
 } from "./support/cluster_task.ts";
 import { allGone } from "./support/process_tree.ts";
+import { eachLimited } from "./support/each_limited.ts";
 
 const NO_HAPROXY = HAPROXY
   ? ""
@@ -30,23 +31,6 @@ const NO_SETPRIV = findOnPath("setpriv")
 const READY_MS = 60_000;
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `task` over `items`, `concurrency` at a time. */
-async function eachLimited<T>(
-  items: T[],
-  concurrency: number,
-  task: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await task(items[index], index);
-      }
-    }),
-  );
-}
 
 /** GET `key`: status and value (undefined unless 200). */
 async function get(url: string, key: string) {

@@ -29,6 +29,7 @@ import {
 import { parseOptions } from "../bench/args.ts";
 import { attachServer } from "../bench/target.ts";
 import { ROOT } from "../scripts/start_flags.ts";
+import { eachLimited } from "./support/each_limited.ts";
 
 const HAPROXY = findOnPath("haproxy") ??
   (existsFile("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : undefined);
@@ -79,23 +80,6 @@ function startTestCluster(
     haproxyOptions: FAST_CHECKS,
     env,
   });
-}
-
-/** Runs `task` over `items`, `concurrency` at a time. */
-async function eachLimited<T>(
-  items: T[],
-  concurrency: number,
-  task: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await task(items[index], index);
-      }
-    }),
-  );
 }
 
 async function put(url: string, key: string, value: string) {
