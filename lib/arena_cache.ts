@@ -61,7 +61,11 @@ import {
   type EntryLimits,
 } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
-import { jsonStringRoom, writeJsonString } from "./json_bytes.ts";
+import {
+  jsonLiteralUtf8,
+  jsonStringRoom,
+  writeJsonString,
+} from "./json_bytes.ts";
 import {
   type ArenaLayout,
   type ArenaLayoutOptions,
@@ -321,6 +325,26 @@ export class ArenaCache implements Cache {
       this.#exit();
     }
     return decoder.decode(this.#scratch.subarray(0, length));
+  }
+
+  /** {@inheritDoc Cache.getUtf8} */
+  getUtf8(key: string): Uint8Array | undefined {
+    const lock = this.#lock;
+    if (lock !== undefined) this.#enter();
+    try {
+      const address = this.#lookup(key);
+      if (address === NIL) return undefined;
+      const p = (address - 1) * 8;
+      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+      // A fresh copy, made under the lock: the record may move afterwards.
+      return jsonLiteralUtf8(
+        this.#bytes,
+        start,
+        this.#words[p / 4 + VALUE_LENGTH],
+      );
+    } finally {
+      if (lock !== undefined) this.#exit();
+    }
   }
 
   /** {@inheritDoc Cache.set} */

@@ -178,6 +178,13 @@ export interface Cache {
    */
   getJson(key: string): string | undefined;
   /**
+   * Like {@linkcode Cache.get}, but returns the value's UTF-8 bytes (a lone
+   * surrogate as U+FFFD, as `TextEncoder` writes it) in a fresh array, for
+   * answers that carry bytes (the Redis API's base64) without building the
+   * string.
+   */
+  getUtf8(key: string): Uint8Array | undefined;
+  /**
    * Inserts or overwrites `key`. The entry becomes the newest one and expires
    * after `ttlSeconds` (the cache's default when omitted; 0 never expires).
    */

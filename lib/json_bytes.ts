@@ -339,3 +339,92 @@ function writeUnicodeEscape(
   bytes[out + 4] = HEX[unit & 0xf];
   return out + 5;
 }
+
+/** Byte each short escape letter (`\b`, `\t`, `\n`, `\f`, `\r`) stands for. */
+const UNESCAPED = new Uint8Array(0x80);
+UNESCAPED[0x22] = 0x22; // \"
+UNESCAPED[0x5c] = 0x5c; // \\
+UNESCAPED[0x2f] = 0x2f; // \/
+UNESCAPED[0x62] = 0x08; // \b
+UNESCAPED[0x74] = 0x09; // \t
+UNESCAPED[0x6e] = 0x0a; // \n
+UNESCAPED[0x66] = 0x0c; // \f
+UNESCAPED[0x72] = 0x0d; // \r
+
+/**
+ * The UTF-8 bytes of the string whose JSON literal (quotes included, valid
+ * JSON as the store keeps it) is `length` bytes of `bytes` from `start`: what
+ * `TextEncoder` would write for the decoded string, a lone surrogate as
+ * U+FFFD, without building the string. A fresh array, never a view of
+ * `bytes`. A literal without a backslash is copied as it is.
+ */
+export function jsonLiteralUtf8(
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+): Uint8Array {
+  // The string's bytes, without the quotes; searches stay inside it.
+  const literal = bytes.subarray(start + 1, start + length - 1);
+  const end = literal.length;
+  let i = literal.indexOf(BACKSLASH);
+  if (i === -1) return literal.slice();
+  // Unescaping never lengthens: 2 bytes give 1, 6 give at most 3, 12 give 4.
+  const out = new Uint8Array(end);
+  out.set(literal.subarray(0, i));
+  let o = i;
+  while (i < end) {
+    // At a backslash: write what its escape stands for.
+    const letter = literal[i + 1];
+    if (letter !== 0x75) {
+      out[o++] = UNESCAPED[letter];
+      i += 2;
+    } else {
+      let unit = hex4(literal, i + 2);
+      i += 6;
+      if (
+        unit >= 0xd800 && unit <= 0xdbff && literal[i] === BACKSLASH &&
+        literal[i + 1] === 0x75
+      ) {
+        const low = hex4(literal, i + 2);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+          i += 6;
+        }
+      }
+      o = writeUtf8(out, o, unit);
+    }
+    // Then copy the plain run up to the next backslash in one go.
+    let next = literal.indexOf(BACKSLASH, i);
+    if (next === -1) next = end;
+    if (next > i) {
+      out.set(literal.subarray(i, next), o);
+      o += next - i;
+    }
+    i = next;
+  }
+  return out.subarray(0, o);
+}
+
+/**
+ * Writes the UTF-8 of code point `point` (a lone surrogate as U+FFFD) at
+ * `o` of `out`; returns the new end.
+ */
+function writeUtf8(out: Uint8Array, o: number, point: number): number {
+  if (point >= 0xd800 && point <= 0xdfff) point = 0xfffd;
+  if (point < 0x80) {
+    out[o++] = point;
+  } else if (point < 0x800) {
+    out[o++] = 0xc0 | (point >> 6);
+    out[o++] = 0x80 | (point & 0x3f);
+  } else if (point < 0x10000) {
+    out[o++] = 0xe0 | (point >> 12);
+    out[o++] = 0x80 | ((point >> 6) & 0x3f);
+    out[o++] = 0x80 | (point & 0x3f);
+  } else {
+    out[o++] = 0xf0 | (point >> 18);
+    out[o++] = 0x80 | ((point >> 12) & 0x3f);
+    out[o++] = 0x80 | ((point >> 6) & 0x3f);
+    out[o++] = 0x80 | (point & 0x3f);
+  }
+  return o;
+}

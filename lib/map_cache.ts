@@ -24,6 +24,8 @@ import {
 import { MapScans, MapWalk } from "./map_walk.ts";
 import { estimateEntryBytes } from "./size.ts";
 
+const encoder = new TextEncoder();
+
 export { MAX_OPEN_SCANS } from "./map_walk.ts";
 
 const decoder = new TextDecoder();
@@ -189,6 +191,12 @@ export class MapCache implements Cache {
   getJson(key: string): string | undefined {
     const value = this.get(key);
     return value === undefined ? undefined : JSON.stringify(value);
+  }
+
+  /** {@inheritDoc Cache.getUtf8} */
+  getUtf8(key: string): Uint8Array | undefined {
+    const value = this.get(key);
+    return value === undefined ? undefined : encoder.encode(value);
   }
 
   /** {@inheritDoc Cache.set} */

@@ -132,6 +132,31 @@ for (const [store, make] of STORES) {
     assert.equal(cache.getJson("absent"), undefined);
   });
 
+  test("getUtf8 gives the value's UTF-8 bytes, lone surrogates as U+FFFD", () => {
+    const { cache, clock } = setup();
+    const encoder = new TextEncoder();
+    for (const [i, value] of TRICKY_STRINGS.entries()) {
+      cache.set(`k${i}`, value);
+    }
+    const before = cache.stats();
+    for (const [i, value] of TRICKY_STRINGS.entries()) {
+      const bytes = cache.getUtf8(`k${i}`);
+      assert.deepEqual(bytes, encoder.encode(value), JSON.stringify(value));
+      // A copy: changing it changes nothing stored.
+      bytes!.fill(0x41);
+      assert.equal(cache.get(`k${i}`), value);
+    }
+    assert.equal(cache.getUtf8("absent"), undefined);
+    const after = cache.stats();
+    assert.equal(after.hits - before.hits, 2 * TRICKY_STRINGS.length);
+    assert.equal(after.misses - before.misses, 1);
+    // Lazy expiry applies as to get.
+    cache.set("t", "short", 5);
+    clock.advance(5_000);
+    assert.equal(cache.getUtf8("t"), undefined);
+    assert.equal(cache.stats().expiredOnRead, 1);
+  });
+
   test("setJson stores what set would, given the literals", () => {
     const { cache, clock } = setup();
     const encoder = new TextEncoder();

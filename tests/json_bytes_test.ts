@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  jsonLiteralUtf8,
   jsonStringRoom,
   readJsonString,
   writeJsonString,
@@ -209,5 +210,42 @@ Deno.test("readJsonString never accepts what JSON.parse refuses", () => {
       assert.deepEqual(JSON.parse(text.slice(0, quote + 1)), original);
     }),
     { numRuns: 20_000 },
+  );
+});
+
+Deno.test("jsonLiteralUtf8 gives TextEncoder's bytes of the literal's string, in any spelling", () => {
+  const check = (text: string, literal: string, offset: number) => {
+    const bytes = encoder.encode(literal);
+    const padded = new Uint8Array(offset + bytes.length + 3).fill(0x5c);
+    padded.set(bytes, offset);
+    assert.deepEqual(
+      jsonLiteralUtf8(padded, offset, bytes.length),
+      encoder.encode(text),
+      literal,
+    );
+  };
+  // Literal interiors in spellings JSON.stringify does not write.
+  for (
+    const inner of [
+      "",
+      "plain",
+      'a\\"b\\\\c\\/',
+      "\\ud83d\\uDE00",
+      "\\udc00x\\ud800",
+    ]
+  ) {
+    check(JSON.parse(`"${inner}"`), `"${inner}"`, 0);
+  }
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary", maxLength: 40 }),
+      stringStyle,
+      fc.nat(5),
+      (text, style, offset) => {
+        check(text, JSON.stringify(text), offset);
+        check(text, spellString(text, style), offset);
+      },
+    ),
+    { numRuns: 2000 },
   );
 });

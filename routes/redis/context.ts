@@ -48,6 +48,14 @@ export class CommandContext {
     return this.couldExist(key) ? this.cache.get(key) : undefined;
   }
 
+  /**
+   * The live value of `key` as its UTF-8 bytes, or undefined: what GET and
+   * MGET answer, which base64 encodes without building the string.
+   */
+  valueBytes(key: string): Uint8Array | undefined {
+    return this.couldExist(key) ? this.cache.getUtf8(key) : undefined;
+  }
+
   /** The live entry of `key` (value and expiry), or undefined. */
   entry(key: string): CacheEntry | undefined {
     return this.couldExist(key) ? this.cache.entry(key) : undefined;
