@@ -175,7 +175,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   const relay = async (
     request: Request,
     path: string,
-    body: Uint8Array,
+    body: string,
     shard: number,
     send: SendToShard,
   ): Promise<Response> => {
@@ -291,27 +291,27 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const bytes = await bodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) return bodyFailure(bytes, singleLimit);
-    if (shards === 1) return await relay(request, "/", bytes, 0, send);
-    const argv = parseCommandBody(bytes);
+    const text = await bodyReader.readText(request);
+    if (typeof text !== "string") return bodyFailure(text.failure, singleLimit);
+    if (shards === 1) return await relay(request, "/", text, 0, send);
+    const argv = parseCommandBody(text);
     // Not a command: shard 0 answers the server's 400.
     if (typeof argv === "string") {
-      return await relay(request, "/", bytes, 0, send);
+      return await relay(request, "/", text, 0, send);
     }
     if (readOnly && isWrite(argv)) {
-      return await relay(request, "/", bytes, 0, send); // the server's 403
+      return await relay(request, "/", text, 0, send); // the server's 403
     }
     const plan = planCommand(argv, planOptionsOf(route));
     if (plan.refusal !== undefined) {
       const at = plan.spread && await route?.colocate?.(plan.spread);
       if (typeof at === "number") {
-        return await relay(request, "/", bytes, at, send);
+        return await relay(request, "/", text, at, send);
       }
       return answer(errorBody(plan.refusal), 400);
     }
     if (plan.whole) {
-      return await relay(request, "/", bytes, plan.parts[0].shard, send);
+      return await relay(request, "/", text, plan.parts[0].shard, send);
     }
     const answers = await fanOut(request, [plan], "/pipeline", send);
     if (answers instanceof Response) return answers;
@@ -326,18 +326,18 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const bytes = await pipelineBodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) {
-      return bodyFailure(bytes, pipelineLimit);
+    const text = await pipelineBodyReader.readText(request);
+    if (typeof text !== "string") {
+      return bodyFailure(text.failure, pipelineLimit);
     }
-    if (shards === 1) return await relay(request, "/pipeline", bytes, 0, send);
-    const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
+    if (shards === 1) return await relay(request, "/pipeline", text, 0, send);
+    const commands = parsePipelineBody(text, options.maxPipelineCommands);
     if (
       typeof commands === "string" ||
       checkPipeline(commands, readOnly) !== undefined
     ) {
       // Refused before anything runs: shard 0 refuses it in the server's words.
-      return await relay(request, "/pipeline", bytes, 0, send);
+      return await relay(request, "/pipeline", text, 0, send);
     }
     const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
@@ -358,7 +358,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     }
     const target = oneShard(plans);
     if (target !== undefined && plans.every((plan) => plan.whole)) {
-      return await relay(request, "/pipeline", bytes, target, send);
+      return await relay(request, "/pipeline", text, target, send);
     }
     gather(plans, target);
     const answers = await fanOut(request, plans, "/pipeline", send);
@@ -373,20 +373,20 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
   ) {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const bytes = await pipelineBodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) {
-      return bodyFailure(bytes, pipelineLimit);
+    const text = await pipelineBodyReader.readText(request);
+    if (typeof text !== "string") {
+      return bodyFailure(text.failure, pipelineLimit);
     }
     if (shards === 1) {
-      return await relay(request, "/multi-exec", bytes, 0, send);
+      return await relay(request, "/multi-exec", text, 0, send);
     }
-    const commands = parsePipelineBody(bytes, options.maxPipelineCommands);
+    const commands = parsePipelineBody(text, options.maxPipelineCommands);
     if (
       typeof commands === "string" ||
       !Array.isArray(checkTransaction(commands, readOnly))
     ) {
       // Refused before anything runs: shard 0 refuses it in the server's words.
-      return await relay(request, "/multi-exec", bytes, 0, send);
+      return await relay(request, "/multi-exec", text, 0, send);
     }
     const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
@@ -402,7 +402,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
       if (placeable && spread.size > 1) {
         const at = await route.colocate([...spread]);
         if (at !== undefined) {
-          return await relay(request, "/multi-exec", bytes, at, send);
+          return await relay(request, "/multi-exec", text, at, send);
         }
       }
     }
@@ -428,7 +428,7 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     }
     const target = used.size === 1 ? used.values().next().value! : 0;
     if (plans.every((plan) => plan.whole)) {
-      return await relay(request, "/multi-exec", bytes, target, send);
+      return await relay(request, "/multi-exec", text, target, send);
     }
     gather(plans, target);
     const answers = await fanOut(request, plans, "/multi-exec", send);

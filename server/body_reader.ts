@@ -10,6 +10,15 @@
 /** Why a body could not be read. */
 export type BodyFailure = "too-large" | "timed-out" | "unreadable";
 
+/**
+ * A failed {@linkcode BodyReader.readText}: an object, since any string
+ * (even "too-large") may be a body's text.
+ */
+export interface TextFailure {
+  /** Why the body could not be read. */
+  readonly failure: BodyFailure;
+}
+
 /** Options for {@linkcode BodyReader}. */
 export interface BodyReaderOptions {
   /** Largest body accepted, in bytes. */
@@ -18,29 +27,54 @@ export interface BodyReaderOptions {
   timeoutMs: number;
 }
 
-interface ActiveRead {
+const TEXT_FAILURES: Record<BodyFailure, TextFailure> = {
+  "too-large": { failure: "too-large" },
+  "timed-out": { failure: "timed-out" },
+  "unreadable": { failure: "unreadable" },
+};
+
+/** One read in progress, in its slot of the reader's table. */
+class ActiveRead {
   /** Watchdog tick at which the read started. */
-  startTick: number;
-  /** Ends the read with its result; only the first call counts. */
-  settle: (result: Uint8Array | BodyFailure) => void;
+  readonly startTick: number;
+  /** Whether it reads text (failures are then {@linkcode TextFailure}s). */
+  readonly text: boolean;
+  /** Index in the reader's table. */
+  slot = -1;
+  /** Ends the read's promise. */
+  resolve: (result: Uint8Array | string | TextFailure) => void = ignore;
   /** Stops reading a chunked body. */
-  cancel?: () => void;
+  cancel: (() => void) | undefined = undefined;
+
+  constructor(startTick: number, text: boolean) {
+    this.startTick = startTick;
+    this.text = text;
+  }
 }
 
 const ignore = () => {};
 const TOO_LARGE: Promise<BodyFailure> = Promise.resolve("too-large");
+const TEXT_TOO_LARGE: Promise<TextFailure> = Promise.resolve(
+  TEXT_FAILURES["too-large"],
+);
+const EMPTY_TEXT: Promise<string> = Promise.resolve("");
+const decoder = new TextDecoder();
 
 /**
- * Reads request bodies as bytes. One watchdog timer, running while there
- * is traffic, fails reads that have gone on too long; a read costs no timer
- * and no clock reading of its own. Also tells shutdown when no body is being
- * read.
+ * Reads request bodies as bytes or text. One watchdog timer, running while
+ * there is traffic, fails reads that have gone on too long; a read costs no
+ * timer and no clock reading of its own. Reads in progress live in a table
+ * of slots rather than a `Set`: adding an object to a `Set` gives it an
+ * identity hash, which cost more than the rest of the bookkeeping. Also
+ * tells shutdown when no body is being read.
  */
 export class BodyReader {
   readonly #maxBytes: number;
   readonly #timeoutMs: number;
   readonly #tickMs: number;
-  readonly #active = new Set<ActiveRead>();
+  readonly #reads: (ActiveRead | undefined)[] = [];
+  readonly #freeSlots: number[] = [];
+  #activeCount = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #tick = 0;
   #idleTicks = 0;
@@ -55,12 +89,12 @@ export class BodyReader {
 
   /** Bodies being read right now. */
   get active(): number {
-    return this.#active.size;
+    return this.#activeCount;
   }
 
   /** Resolves as soon as no body is being read (at once if none is). */
   whenIdle(): Promise<void> {
-    if (this.#active.size === 0) return Promise.resolve();
+    if (this.#activeCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -79,7 +113,7 @@ export class BodyReader {
     if (declared !== null && !(Number(declared) <= this.#maxBytes)) {
       return TOO_LARGE;
     }
-    const read: ActiveRead = { startTick: this.#tick, settle: ignore };
+    const read = new ActiveRead(this.#tick, false);
     let reading: Promise<Uint8Array | BodyFailure>;
     if (declared !== null) {
       // A declared length bounds the read (the HTTP server enforces it), so
@@ -93,14 +127,48 @@ export class BodyReader {
       if (body === null) return Promise.resolve(new Uint8Array(0));
       reading = this.#collect(body, read);
     }
-    return new Promise((resolve) => {
-      read.settle = (result) => {
-        // A read that lost to the watchdog may still settle, unobserved.
-        if (this.#end(read)) resolve(result);
-      };
-      this.#begin(read);
-      reading.then(read.settle, () => read.settle("unreadable"));
-    });
+    return this.#track(reading, read) as Promise<Uint8Array | BodyFailure>;
+  }
+
+  /**
+   * Reads `request`'s body as UTF-8 text (invalid bytes as U+FFFD), or says
+   * why it could not. With a declared length Deno hands over a body that
+   * has fully arrived as a string at once, without a decoding step.
+   */
+  readText(request: Request): Promise<string | TextFailure> {
+    const declared = request.headers.get("content-length");
+    if (declared !== null && !(Number(declared) <= this.#maxBytes)) {
+      return TEXT_TOO_LARGE;
+    }
+    const read = new ActiveRead(this.#tick, true);
+    let reading: Promise<string | TextFailure>;
+    if (declared !== null) {
+      reading = request.text();
+    } else {
+      const body = request.body;
+      if (body === null) return EMPTY_TEXT;
+      reading = this.#collect(body, read).then((bytes) =>
+        typeof bytes === "string" ? TEXT_FAILURES[bytes] : decoder.decode(bytes)
+      );
+    }
+    return this.#track(reading, read) as Promise<string | TextFailure>;
+  }
+
+  /** The promise of `read`, settled by `reading` or by the watchdog. */
+  #track(
+    reading: Promise<Uint8Array | string | TextFailure>,
+    read: ActiveRead,
+  ): Promise<Uint8Array | string | TextFailure> {
+    const { promise, resolve } = Promise.withResolvers<
+      Uint8Array | string | TextFailure
+    >();
+    read.resolve = resolve;
+    this.#begin(read);
+    reading.then(
+      (result) => this.#settle(read, result),
+      () => this.#fail(read, "unreadable"),
+    );
+    return promise;
   }
 
   async #collect(
@@ -132,26 +200,39 @@ export class BodyReader {
   }
 
   #begin(read: ActiveRead): void {
-    this.#active.add(read);
+    const slot = this.#freeSlots.length > 0
+      ? this.#freeSlots.pop()!
+      : this.#reads.length;
+    read.slot = slot;
+    this.#reads[slot] = read;
+    this.#activeCount++;
     if (this.#timeoutMs > 0 && this.#watchdog === undefined) {
       this.#idleTicks = 0;
       this.#watchdog = setInterval(() => this.#check(), this.#tickMs);
     }
   }
 
-  /** Ends `read`; false if it had already ended. */
-  #end(read: ActiveRead): boolean {
-    if (!this.#active.delete(read)) return false;
-    if (this.#active.size === 0 && this.#idle.length > 0) {
+  /** Ends `read` with `result`, unless it has already ended. */
+  #settle(read: ActiveRead, result: Uint8Array | string | TextFailure): void {
+    // A read that lost to the watchdog may still settle, unobserved.
+    if (this.#reads[read.slot] !== read) return;
+    this.#reads[read.slot] = undefined;
+    this.#freeSlots.push(read.slot);
+    if (--this.#activeCount === 0 && this.#idle.length > 0) {
       for (const resolve of this.#idle.splice(0)) resolve();
     }
-    return true;
+    read.resolve(result);
+  }
+
+  /** Ends `read` with `failure`, in the form its kind of read answers. */
+  #fail(read: ActiveRead, failure: BodyFailure): void {
+    this.#settle(read, read.text ? TEXT_FAILURES[failure] : failure);
   }
 
   /** Watchdog tick: fails overdue reads; stops itself after an idle second. */
   #check(): void {
     this.#tick++;
-    if (this.#active.size === 0) {
+    if (this.#activeCount === 0) {
       if (++this.#idleTicks * this.#tickMs >= 1000) this.close();
       return;
     }
@@ -159,11 +240,12 @@ export class BodyReader {
     // A read is overdue once a whole timeout has passed since the tick
     // before it started: it gets between timeoutMs and timeoutMs + one tick.
     const ticks = Math.ceil(this.#timeoutMs / this.#tickMs);
-    // A failed read leaves the set (and wakes shutdown) through #end.
-    for (const read of this.#active) {
-      if (this.#tick - read.startTick > ticks) {
+    const reads = this.#reads;
+    for (let slot = 0; slot < reads.length; slot++) {
+      const read = reads[slot];
+      if (read !== undefined && this.#tick - read.startTick > ticks) {
         read.cancel?.();
-        read.settle("timed-out");
+        this.#fail(read, "timed-out");
       }
     }
   }

@@ -96,3 +96,68 @@ Deno.test("without a timeout, reads are still tracked for shutdown", async () =>
   await Promise.resolve();
   assert.equal(idle, true);
 });
+
+Deno.test("readText reads declared and chunked bodies as text; failures are objects", async () => {
+  const reader = new BodyReader({ maxBytes: 20, timeoutMs: 40 });
+  // A body whose text is a failure's name is still text.
+  assert.equal(await reader.readText(post("too-large")), "too-large");
+  assert.equal(
+    await reader.readText(post("héllo", { "content-length": "6" })),
+    "héllo",
+  );
+  const euro = new TextEncoder().encode("a€b");
+  const chunked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A character split across chunks, and an invalid byte: U+FFFD.
+      controller.enqueue(euro.subarray(0, 2));
+      controller.enqueue(euro.subarray(2));
+      controller.enqueue(new Uint8Array([0xff]));
+      controller.close();
+    },
+  });
+  assert.equal(await reader.readText(post(chunked)), "a€b\ufffd");
+  const declared = post("x".repeat(21), { "content-length": "21" });
+  assert.deepEqual(await reader.readText(declared), { failure: "too-large" });
+  assert.equal(declared.bodyUsed, false);
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(new Uint8Array(8).fill(0x61));
+    },
+  });
+  assert.deepEqual(await reader.readText(post(endless)), {
+    failure: "too-large",
+  });
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('["get"'));
+    },
+  });
+  assert.deepEqual(await reader.readText(post(stalled)), {
+    failure: "timed-out",
+  });
+  const broken = new ReadableStream({
+    pull(controller) {
+      controller.error(new Error("connection reset"));
+    },
+  });
+  assert.deepEqual(await reader.readText(post(broken)), {
+    failure: "unreadable",
+  });
+  assert.equal(reader.active, 0);
+  reader.close();
+});
+
+Deno.test("many reads at once: each gets its own body, slots are reused", async () => {
+  const reader = new BodyReader({ maxBytes: 100, timeoutMs: 1000 });
+  for (let round = 0; round < 3; round++) {
+    const texts = Array.from({ length: 50 }, (_, i) => `body ${round}-${i}`);
+    const results = await Promise.all(
+      texts.map((t, i) =>
+        i % 2 === 0 ? reader.readText(post(t)) : reader.read(post(t)).then(text)
+      ),
+    );
+    assert.deepEqual(results, texts);
+    assert.equal(reader.active, 0);
+  }
+  reader.close();
+});

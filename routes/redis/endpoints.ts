@@ -114,9 +114,9 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     const request = c.req.raw;
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const bytes = await options.bodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) return bodyFailure(bytes, singleLimit);
-    const argv = parseCommandBody(bytes);
+    const text = await options.bodyReader.readText(request);
+    if (typeof text !== "string") return bodyFailure(text.failure, singleLimit);
+    const argv = parseCommandBody(text);
     if (typeof argv === "string") return answer(errorBody(argv), 400);
     try {
       const spec = resolveCommand(argv);
@@ -145,11 +145,11 @@ export function redisEndpoints(options: RedisEndpointOptions): {
   ): Promise<Response | { commands: string[][]; readOnly: boolean }> {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const bytes = await options.pipelineBodyReader.read(request);
-    if (!(bytes instanceof Uint8Array)) {
-      return bodyFailure(bytes, pipelineLimit);
+    const text = await options.pipelineBodyReader.readText(request);
+    if (typeof text !== "string") {
+      return bodyFailure(text.failure, pipelineLimit);
     }
-    const commands = parsePipelineBody(bytes, maxPipelineCommands);
+    const commands = parsePipelineBody(text, maxPipelineCommands);
     if (typeof commands === "string") return answer(errorBody(commands), 400);
     return { commands, readOnly };
   }

@@ -19,14 +19,12 @@ import { bytesToBase64 } from "../../lib/base64.ts";
 import { decodeUtf8, isAscii, utf8Bytes } from "./bytes.ts";
 import type { Reply } from "./reply.ts";
 
-const decoder = new TextDecoder();
-
 /**
- * Parses a `POST /` body: one command as its arguments (the name first),
+ * Parses a `POST /` body's text: one command as its arguments (the name first),
  * or the message of a 400 answer.
  */
-export function parseCommandBody(bytes: Uint8Array): string[] | string {
-  const body = parseJson(bytes);
+export function parseCommandBody(text: string): string[] | string {
+  const body = parseJson(text);
   if (body === INVALID) {
     return 'ERR Request body is not valid JSON; expected a command as a JSON array, e.g. ["get","key"].';
   }
@@ -38,10 +36,10 @@ export function parseCommandBody(bytes: Uint8Array): string[] | string {
  * the message of a 400 answer. `maxCommands` bounds their number.
  */
 export function parsePipelineBody(
-  bytes: Uint8Array,
+  text: string,
   maxCommands: number,
 ): string[][] | string {
-  const body = parseJson(bytes);
+  const body = parseJson(text);
   if (body === INVALID) {
     return 'ERR Request body is not valid JSON; expected an array of commands, e.g. [["set","key","value"],["get","key"]].';
   }
@@ -64,9 +62,9 @@ export function parsePipelineBody(
 
 const INVALID = Symbol("invalid JSON");
 
-function parseJson(bytes: Uint8Array): unknown {
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(decoder.decode(bytes));
+    return JSON.parse(text);
   } catch {
     return INVALID;
   }
