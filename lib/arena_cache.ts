@@ -62,8 +62,8 @@ import {
 } from "./entry_limits.ts";
 import { hashBytes } from "./hash.ts";
 import {
-  jsonLiteralUtf8,
   jsonStringRoom,
+  unescapeJsonLiteral,
   writeJsonString,
 } from "./json_bytes.ts";
 import {
@@ -327,24 +327,26 @@ export class ArenaCache implements Cache {
     return decoder.decode(this.#scratch.subarray(0, length));
   }
 
-  /** {@inheritDoc Cache.getUtf8} */
-  getUtf8(key: string): Uint8Array | undefined {
-    const lock = this.#lock;
-    if (lock !== undefined) this.#enter();
+  /** {@inheritDoc Cache.readUtf8} */
+  readUtf8<T>(key: string, use: (bytes: Uint8Array) => T): T | undefined {
+    let written: number;
+    this.#enter();
     try {
       const address = this.#lookup(key);
       if (address === NIL) return undefined;
       const p = (address - 1) * 8;
       const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
-      // A fresh copy, made under the lock: the record may move afterwards.
-      return jsonLiteralUtf8(
-        this.#bytes,
-        start,
-        this.#words[p / 4 + VALUE_LENGTH],
-      );
+      const length = this.#words[p / 4 + VALUE_LENGTH];
+      if (this.#scratch.length < length) {
+        this.#scratch = new Uint8Array(2 * length);
+      }
+      // Unescaped into this isolate's scratch under the lock: the record
+      // may move once it is released.
+      written = unescapeJsonLiteral(this.#bytes, start, length, this.#scratch);
     } finally {
-      if (lock !== undefined) this.#exit();
+      this.#exit();
     }
+    return use(this.#scratch.subarray(0, written));
   }
 
   /** {@inheritDoc Cache.set} */

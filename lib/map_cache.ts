@@ -112,6 +112,8 @@ class Entry {
  */
 export class MapCache implements Cache {
   readonly #map = new Map<string, Entry>();
+  /** Scratch for {@linkcode MapCache.readUtf8}: the UTF-8 of one value. */
+  #utf8 = new Uint8Array(1024);
   readonly #scans = new MapScans(() => this.#map.entries());
   readonly #clock: Clock;
   readonly #counters: CacheCounters;
@@ -193,10 +195,16 @@ export class MapCache implements Cache {
     return value === undefined ? undefined : JSON.stringify(value);
   }
 
-  /** {@inheritDoc Cache.getUtf8} */
-  getUtf8(key: string): Uint8Array | undefined {
+  /** {@inheritDoc Cache.readUtf8} */
+  readUtf8<T>(key: string, use: (bytes: Uint8Array) => T): T | undefined {
     const value = this.get(key);
-    return value === undefined ? undefined : encoder.encode(value);
+    if (value === undefined) return undefined;
+    // At most 3 bytes per UTF-16 unit.
+    if (this.#utf8.length < 3 * value.length) {
+      this.#utf8 = new Uint8Array(2 * 3 * value.length);
+    }
+    const { written } = encoder.encodeInto(value, this.#utf8);
+    return use(this.#utf8.subarray(0, written));
   }
 
   /** {@inheritDoc Cache.set} */

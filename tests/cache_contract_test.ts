@@ -132,28 +132,41 @@ for (const [store, make] of STORES) {
     assert.equal(cache.getJson("absent"), undefined);
   });
 
-  test("getUtf8 gives the value's UTF-8 bytes, lone surrogates as U+FFFD", () => {
+  test("readUtf8 hands over the value's UTF-8 bytes, lone surrogates as U+FFFD", () => {
     const { cache, clock } = setup();
     const encoder = new TextEncoder();
     for (const [i, value] of TRICKY_STRINGS.entries()) {
       cache.set(`k${i}`, value);
     }
+    // A long value too, past any scratch buffer's first size.
+    const long = 'é"x'.repeat(80);
+    cache.set("long", long);
     const before = cache.stats();
     for (const [i, value] of TRICKY_STRINGS.entries()) {
-      const bytes = cache.getUtf8(`k${i}`);
+      const bytes = cache.readUtf8(`k${i}`, (view) => view.slice());
       assert.deepEqual(bytes, encoder.encode(value), JSON.stringify(value));
-      // A copy: changing it changes nothing stored.
-      bytes!.fill(0x41);
+      // What `use` returns is what readUtf8 returns; a view it changes
+      // changes nothing stored.
+      assert.equal(
+        cache.readUtf8(`k${i}`, (view) => view.fill(0x41).length),
+        bytes!.length,
+      );
       assert.equal(cache.get(`k${i}`), value);
     }
-    assert.equal(cache.getUtf8("absent"), undefined);
+    assert.deepEqual(
+      cache.readUtf8("long", (view) => view.slice()),
+      encoder.encode(long),
+    );
+    let called = false;
+    assert.equal(cache.readUtf8("absent", () => (called = true)), undefined);
+    assert.equal(called, false);
     const after = cache.stats();
-    assert.equal(after.hits - before.hits, 2 * TRICKY_STRINGS.length);
+    assert.equal(after.hits - before.hits, 3 * TRICKY_STRINGS.length + 1);
     assert.equal(after.misses - before.misses, 1);
     // Lazy expiry applies as to get.
     cache.set("t", "short", 5);
     clock.advance(5_000);
-    assert.equal(cache.getUtf8("t"), undefined);
+    assert.equal(cache.readUtf8("t", (view) => view.length), undefined);
     assert.equal(cache.stats().expiredOnRead, 1);
   });
 

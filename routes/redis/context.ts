@@ -12,7 +12,13 @@
 
 import type { Cache, CacheEntry } from "../../lib/cache.ts";
 import { lengthOver } from "../../lib/entry_limits.ts";
-import { ReplyError } from "./reply.ts";
+import { bytesToBase64 } from "../../lib/base64.ts";
+import { decodeUtf8 } from "./bytes.ts";
+import { JsonReply, type Reply, ReplyError } from "./reply.ts";
+
+/** A value's bytes as their base64 JSON string. */
+const asBase64 = (bytes: Uint8Array) =>
+  new JsonReply('"' + bytesToBase64(bytes) + '"');
 
 /** The state handlers share; one per app, not per request. */
 export class CommandContext {
@@ -27,6 +33,12 @@ export class CommandContext {
    * runner sets and resets it.
    */
   inTransaction = false;
+  /**
+   * Whether the request being run asked for base64 answers
+   * (`Upstash-Encoding: base64`); the runner sets it before each request,
+   * which runs synchronously.
+   */
+  base64 = false;
 
   /** Creates the context over `cache` with the given limits. */
   constructor(cache: Cache, maxKeySize: number, maxValueSize: number) {
@@ -49,11 +61,16 @@ export class CommandContext {
   }
 
   /**
-   * The live value of `key` as its UTF-8 bytes, or undefined: what GET and
-   * MGET answer, which base64 encodes without building the string.
+   * GET's answer for `key`: nil when absent; in base64 (see `base64`), the
+   * value's base64 written straight from the store's bytes, without
+   * building the string; else the string.
    */
-  valueBytes(key: string): Uint8Array | undefined {
-    return this.couldExist(key) ? this.cache.getUtf8(key) : undefined;
+  valueReply(key: string): Reply {
+    if (!this.couldExist(key)) return null;
+    return this.cache.readUtf8<Reply>(
+      key,
+      this.base64 ? asBase64 : decodeUtf8,
+    ) ?? null;
   }
 
   /** The live entry of `key` (value and expiry), or undefined. */

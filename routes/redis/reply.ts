@@ -21,7 +21,23 @@ export type Reply =
   | bigint
   | null
   | Uint8Array
+  | JsonReply
   | Reply[];
+
+/**
+ * A reply already written as its JSON text, in the request's encoding: GET
+ * and MGET write a stored value's base64 straight from the store's bytes,
+ * which are only valid while the store hands them over.
+ */
+export class JsonReply {
+  /** The JSON text, e.g. `"dmFsdWU="`. */
+  readonly json: string;
+
+  /** Wraps `json`, written in the request's encoding. */
+  constructor(json: string) {
+    this.json = json;
+  }
+}
 
 /**
  * A Redis error reply; `message` is the whole text as Redis sends it,

@@ -56,15 +56,18 @@ export function noPermission(spec: CommandSpec): string {
 }
 
 /**
- * Runs one command whose spec `resolveCommand` returned; an error reply is
- * thrown as a `ReplyError`.
+ * Runs one command whose spec `resolveCommand` returned, for a request that
+ * asked for `base64` answers or not; an error reply is thrown as a
+ * `ReplyError`.
  */
 export function runCommand(
   ctx: CommandContext,
   spec: CommandSpec,
   argv: string[],
+  base64: boolean,
 ): Reply | Promise<Reply> {
   if (keyCount(spec, argv) > MAX_KEYS_PER_LOCK) throw tooManyKeys(spec.name);
+  ctx.base64 = base64;
   return spec.handler(ctx, argv);
 }
 
@@ -125,6 +128,8 @@ export async function runPipeline(
     const argv = commands[i];
     try {
       const spec = resolveCommand(argv);
+      // Set before each command: an asynchronous one lets other requests in.
+      ctx.base64 = base64;
       const answer = spec.handler(ctx, argv);
       const reply = answer instanceof Promise ? await answer : answer;
       body += '{"result":' + encodeReply(reply, base64) + "}";
@@ -204,6 +209,7 @@ export function runTransaction(
 ): string {
   return ctx.cache.atomically(() => {
     ctx.inTransaction = true;
+    ctx.base64 = base64;
     try {
       let body = "[";
       for (let i = 0; i < commands.length; i++) {

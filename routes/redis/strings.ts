@@ -57,7 +57,7 @@ const MAX_BULK_BYTES = 512 * 1024 * 1024;
 
 /** GET key */
 export function get(ctx: CommandContext, argv: string[]): Reply {
-  return ctx.valueBytes(argv[1]) ?? null;
+  return ctx.valueReply(argv[1]);
 }
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
@@ -173,7 +173,7 @@ export function getex(ctx: CommandContext, argv: string[]): Reply {
 export function mget(ctx: CommandContext, argv: string[]): Reply {
   const values: Reply[] = new Array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
-    values[i - 1] = ctx.valueBytes(argv[i]) ?? null;
+    values[i - 1] = ctx.valueReply(argv[i]);
   }
   return values;
 }
