@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BodyReader } from "../server/body_reader.ts";
+import { BodyReader, JsonFailure } from "../server/body_reader.ts";
 import { testApp } from "./support/app.ts";
 
 function post(body: BodyInit, headers: HeadersInit = {}): Request {
@@ -159,5 +159,64 @@ Deno.test("many reads at once: each gets its own body, slots are reused", async 
     assert.deepEqual(results, texts);
     assert.equal(reader.active, 0);
   }
+  reader.close();
+});
+
+Deno.test("readJson parses declared and chunked bodies; failures are JsonFailures", async () => {
+  const reader = new BodyReader({ maxBytes: 30, timeoutMs: 40 });
+  const failure = (value: unknown) =>
+    value instanceof JsonFailure ? value.failure : "a value";
+  // A body shaped like a failure is still a value.
+  const lookalike = await reader.readJson(post('{"failure":"too-large"}'));
+  assert.deepEqual(lookalike, { failure: "too-large" });
+  assert.equal(failure(lookalike), "a value");
+  assert.deepEqual(
+    await reader.readJson(post('["get","é"]', { "content-length": "12" })),
+    ["get", "é"],
+  );
+  const chunked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('["ge'));
+      controller.enqueue(new TextEncoder().encode('t","k"]'));
+      controller.close();
+    },
+  });
+  assert.deepEqual(await reader.readJson(post(chunked)), ["get", "k"]);
+  assert.equal(failure(await reader.readJson(post("not json"))), "not-json");
+  assert.equal(failure(await reader.readJson(post(""))), "not-json");
+  const notJsonChunked = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("[1,"));
+      controller.close();
+    },
+  });
+  assert.equal(
+    failure(await reader.readJson(post(notJsonChunked))),
+    "not-json",
+  );
+  const declared = post("[" + "1,".repeat(20) + "1]", {
+    "content-length": "43",
+  });
+  assert.equal(failure(await reader.readJson(declared)), "too-large");
+  assert.equal(declared.bodyUsed, false);
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(new Uint8Array(8).fill(0x20));
+    },
+  });
+  assert.equal(failure(await reader.readJson(post(endless))), "too-large");
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('["get"'));
+    },
+  });
+  assert.equal(failure(await reader.readJson(post(stalled))), "timed-out");
+  const broken = new ReadableStream({
+    pull(controller) {
+      controller.error(new Error("connection reset"));
+    },
+  });
+  assert.equal(failure(await reader.readJson(post(broken))), "unreadable");
+  assert.equal(reader.active, 0);
   reader.close();
 });

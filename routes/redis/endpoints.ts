@@ -19,8 +19,11 @@
  * @module
  */
 
-import type { Context } from "hono";
-import type { BodyFailure, BodyReader } from "../../server/body_reader.ts";
+import {
+  type BodyFailure,
+  type BodyReader,
+  JsonFailure,
+} from "../../server/body_reader.ts";
 import type { Tokens } from "../auth.ts";
 import type { Metrics } from "../metrics.ts";
 import {
@@ -31,9 +34,11 @@ import {
 import { lookUpCommand, resolveCommand } from "./commands.ts";
 import type { CommandContext } from "./context.ts";
 import {
+  COMMAND_NOT_JSON,
+  commandFromJson,
   errorBody,
-  parseCommandBody,
-  parsePipelineBody,
+  PIPELINE_NOT_JSON,
+  pipelineFromJson,
   resultBody,
 } from "./protocol.ts";
 import { ReplyError } from "./reply.ts";
@@ -70,8 +75,10 @@ export interface RedisEndpointOptions {
   metrics?: Metrics;
 }
 
-/** A route handler of the Redis endpoints. */
-export type RedisHandler = (c: Context) => Response | Promise<Response>;
+/** A handler of one Redis endpoint: the request in, the answer out. */
+export type RedisHandler = (
+  request: Request,
+) => Response | Promise<Response>;
 
 /** The paths of the three endpoints. */
 export const REDIS_PATHS = ["/", "/pipeline", "/multi-exec"] as const;
@@ -110,13 +117,16 @@ export function redisEndpoints(options: RedisEndpointOptions): {
   const isBase64 = (request: Request) =>
     request.headers.get("upstash-encoding")?.toLowerCase() === "base64";
 
-  async function command(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  async function command(request: Request): Promise<Response> {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const text = await options.bodyReader.readText(request);
-    if (typeof text !== "string") return bodyFailure(text.failure, singleLimit);
-    const argv = parseCommandBody(text);
+    const body = await options.bodyReader.readJson(request);
+    if (body instanceof JsonFailure) {
+      return body.failure === "not-json"
+        ? answer(errorBody(COMMAND_NOT_JSON), 400)
+        : bodyFailure(body.failure, singleLimit);
+    }
+    const argv = commandFromJson(body);
     if (typeof argv === "string") return answer(errorBody(argv), 400);
     try {
       const spec = resolveCommand(argv);
@@ -124,10 +134,11 @@ export function redisEndpoints(options: RedisEndpointOptions): {
         metrics?.countCommand(spec, true);
         return answer(errorBody(noPermission(spec)), 403);
       }
-      const result = runCommand(context, spec, argv);
+      const base64 = isBase64(request);
+      const result = runCommand(context, spec, argv, base64);
       const reply = result instanceof Promise ? await result : result;
       metrics?.countCommand(spec, false);
-      return answer(resultBody(reply, isBase64(request)), 200);
+      return answer(resultBody(reply, base64), 200);
     } catch (error) {
       if (!(error instanceof ReplyError)) throw error;
       // Unknown (undefined: counted as such), wrong arity, or the handler's.
@@ -145,17 +156,18 @@ export function redisEndpoints(options: RedisEndpointOptions): {
   ): Promise<Response | { commands: string[][]; readOnly: boolean }> {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
-    const text = await options.pipelineBodyReader.readText(request);
-    if (typeof text !== "string") {
-      return bodyFailure(text.failure, pipelineLimit);
+    const body = await options.pipelineBodyReader.readJson(request);
+    if (body instanceof JsonFailure) {
+      return body.failure === "not-json"
+        ? answer(errorBody(PIPELINE_NOT_JSON), 400)
+        : bodyFailure(body.failure, pipelineLimit);
     }
-    const commands = parsePipelineBody(text, maxPipelineCommands);
+    const commands = pipelineFromJson(body, maxPipelineCommands);
     if (typeof commands === "string") return answer(errorBody(commands), 400);
     return { commands, readOnly };
   }
 
-  async function pipeline(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  async function pipeline(request: Request): Promise<Response> {
     const read = await readCommands(request);
     if (read instanceof Response) return read;
     const refusal = checkPipeline(read.commands, read.readOnly);
@@ -168,8 +180,7 @@ export function redisEndpoints(options: RedisEndpointOptions): {
     );
   }
 
-  async function multiExec(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  async function multiExec(request: Request): Promise<Response> {
     const read = await readCommands(request);
     if (read instanceof Response) return read;
     const { commands } = read;

@@ -17,17 +17,30 @@
 
 import { bytesToBase64 } from "../../lib/base64.ts";
 import { decodeUtf8, isAscii, utf8Bytes } from "./bytes.ts";
-import type { Reply } from "./reply.ts";
+import { JsonReply, type Reply } from "./reply.ts";
+
+/** The 400 message of a `POST /` body that is not JSON. */
+export const COMMAND_NOT_JSON =
+  'ERR Request body is not valid JSON; expected a command as a JSON array, e.g. ["get","key"].';
+
+/** The 400 message of a pipeline or transaction body that is not JSON. */
+export const PIPELINE_NOT_JSON =
+  'ERR Request body is not valid JSON; expected an array of commands, e.g. [["set","key","value"],["get","key"]].';
 
 /**
- * Parses a `POST /` body's text: one command as its arguments (the name first),
- * or the message of a 400 answer.
+ * Parses a `POST /` body's text: one command as its arguments (the name
+ * first), or the message of a 400 answer.
  */
 export function parseCommandBody(text: string): string[] | string {
   const body = parseJson(text);
-  if (body === INVALID) {
-    return 'ERR Request body is not valid JSON; expected a command as a JSON array, e.g. ["get","key"].';
-  }
+  return body === INVALID ? COMMAND_NOT_JSON : commandFromJson(body);
+}
+
+/**
+ * The command of a `POST /` body already parsed as JSON, or the message of a
+ * 400 answer.
+ */
+export function commandFromJson(body: unknown): string[] | string {
   return readCommand(body, "The command");
 }
 
@@ -40,9 +53,19 @@ export function parsePipelineBody(
   maxCommands: number,
 ): string[][] | string {
   const body = parseJson(text);
-  if (body === INVALID) {
-    return 'ERR Request body is not valid JSON; expected an array of commands, e.g. [["set","key","value"],["get","key"]].';
-  }
+  return body === INVALID
+    ? PIPELINE_NOT_JSON
+    : pipelineFromJson(body, maxCommands);
+}
+
+/**
+ * The commands of a pipeline or transaction body already parsed as JSON, or
+ * the message of a 400 answer. `maxCommands` bounds their number.
+ */
+export function pipelineFromJson(
+  body: unknown,
+  maxCommands: number,
+): string[][] | string {
   if (!Array.isArray(body) || body.length === 0) {
     return `ERR Request body is ${
       describe(body)
@@ -126,6 +149,7 @@ export function encodeReply(reply: Reply, base64: boolean): string {
       ? '"' + bytesToBase64(reply) + '"'
       : JSON.stringify(decodeUtf8(reply));
   }
+  if (reply instanceof JsonReply) return reply.json;
   let text = "[";
   for (let i = 0; i < reply.length; i++) {
     if (i > 0) text += ",";

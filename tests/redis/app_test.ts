@@ -14,6 +14,7 @@ import { createCache } from "../../lib/create_cache.ts";
 import { type AppOptions, createApp, ROUTE_LABELS } from "../../routes/app.ts";
 import { Metrics } from "../../routes/metrics.ts";
 import { COMMANDS } from "../../routes/redis/commands.ts";
+import { createLogger } from "../../lib/logger.ts";
 
 const STORES = ["map", "arena"] as const;
 const TOKEN = "full-token-0123456789abcdef";
@@ -1073,6 +1074,61 @@ Deno.test("metrics count the Redis endpoints under their own labels", async () =
       'kvcache_http_requests_total{route="redis_multi_exec",status="200"} 1',
     ]
   ) assert.ok(text.includes(line), line);
+});
+
+Deno.test("the Redis paths answer alike dispatched first or through Hono (debug logging)", async () => {
+  // With debug logging every request goes through Hono and its logger; the
+  // answers, including the edge cases of paths, must not differ.
+  const lines: string[] = [];
+  const logger = createLogger("debug", (_level, line) => lines.push(line));
+  const apps = [
+    setup("arena", { metrics: new Metrics(ROUTE_LABELS) }),
+    setup("arena", { metrics: new Metrics(ROUTE_LABELS), logger }),
+  ];
+  const requests: [string, string, string | undefined][] = [
+    ["POST", "/", '["set","k","v"]'],
+    ["POST", "/?ignored=1", '["get","k"]'],
+    ["POST", "/%70ipeline", '[["get","k"],["incr","k"]]'],
+    ["POST", "/multi-exec", '[["append","k","w"]]'],
+    ["POST", "/pipeline/", "[]"],
+    ["GET", "/pipeline", undefined],
+    ["PUT", "/", "[]"],
+    ["POST", "/", "not json"],
+  ];
+  const answers = [];
+  for (const { app } of apps) {
+    const seen = [];
+    for (const [method, path, body] of requests) {
+      const response = await app.request(path, { method, body });
+      seen.push([
+        method,
+        path,
+        response.status,
+        await response.text(),
+        response.headers.get("content-type"),
+        response.headers.has("upstash-sync-token"),
+      ]);
+    }
+    const metrics = await (await app.request("/metrics")).text();
+    seen.push(
+      metrics.split("\n").filter((line) =>
+        line.startsWith("kvcache_http_requests_total") ||
+        line.startsWith("kvcache_redis_commands_total")
+      ),
+    );
+    answers.push(seen);
+  }
+  assert.deepEqual(answers[0], answers[1]);
+  assert.equal(answers[0][1][3], '{"result":"v"}');
+  assert.equal(
+    answers[0][2][3],
+    '[{"result":"v"},{"error":"ERR value is not an integer or out of range"}]',
+  );
+  assert.equal(answers[0][5][2], 405);
+  assert.ok(
+    lines.length >= requests.length,
+    "the debug app logged each request",
+  );
 });
 
 Deno.test("/openapi.json documents the Redis endpoints and every command where served", async () => {
