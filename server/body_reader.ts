@@ -210,8 +210,10 @@ export class BodyReader {
 
   /** The promise of `read`, settled by `reading` or by the watchdog. */
   #track(reading: Promise<ReadResult>, read: ActiveRead): Promise<ReadResult> {
-    const { promise, resolve } = Promise.withResolvers<ReadResult>();
-    read.resolve = resolve;
+    // Not Promise.withResolvers: Node 20 (an edge bundle target) lacks it.
+    const promise = new Promise<ReadResult>((resolve) => {
+      read.resolve = resolve;
+    });
     this.#begin(read);
     reading.then(
       (result) => this.#settle(read, result),
