@@ -31,6 +31,12 @@ export interface Options {
    */
   together: boolean;
   /**
+   * Run each compared workload (`compareWith`) at the same time as the one
+   * it is compared with, both servers on the server core, the connections
+   * split: the machine's drift cancels out of their ratio. Server runs only.
+   */
+  paired: boolean;
+  /**
    * Pin nothing: servers and load generator share every core, as when a
    * multi-isolate server (`WORKERS`) is measured against one isolate.
    */
@@ -88,6 +94,11 @@ export const USAGE = `Usage: deno task bench [options]
   --together          run server, variant and floor at the same time on the
                       servers' core, the connections shared out equally:
                       steadier ratios on a noisy machine (see bench/README.md)
+  --paired            run each workload that is compared with another (e.g.
+                      redis-get with get-hit) at the same time as that one,
+                      both servers on the server core, the connections split,
+                      each with its own load generator: the machine's drift
+                      cancels out of their ratio; no floor or naive runs
   --unpinned          pin nothing: servers and load generator share all
                       cores (to measure WORKERS=auto against --variant WORKERS=1)
   --max-cache-bytes N pass MAX_CACHE_BYTES=N to the server under test
@@ -135,6 +146,7 @@ export function parseOptions(argv: string[]): Options {
       entry: { type: "string", default: "main.ts" },
       "floor-vs-floor": { type: "boolean", default: false },
       together: { type: "boolean", default: false },
+      paired: { type: "boolean", default: false },
       unpinned: { type: "boolean", default: false },
       "max-cache-bytes": { type: "string" },
       env: { type: "string", multiple: true },
@@ -158,6 +170,16 @@ export function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(warmupSeconds)) {
     throw new Error("--warmup must be a whole number of seconds");
   }
+  if (values.paired) {
+    const clash = [
+      ["--together", values.together],
+      ["--floor-vs-floor", values["floor-vs-floor"]],
+      ["--target", values.target !== undefined],
+      ["--variant", (values.variant ?? []).length > 0],
+      ["--variant-entry", values["variant-entry"] !== undefined],
+    ].find(([, set]) => set);
+    if (clash) throw new Error(`--paired cannot go with ${clash[0]}`);
+  }
   return {
     durationSeconds,
     warmupSeconds,
@@ -168,6 +190,7 @@ export function parseOptions(argv: string[]): Options {
     entry: values.entry,
     floorVsFloor: values["floor-vs-floor"],
     together: values.together,
+    paired: values.paired,
     unpinned: values.unpinned,
     maxCacheBytes: values["max-cache-bytes"],
     env: checkAssignments("--env", values.env ?? []),

@@ -15,6 +15,14 @@ import { prefill } from "./client.ts";
 import { makeEntries, makeMissKeys, VALUE_LENGTH } from "./data.ts";
 import { probe } from "./probe_command.ts";
 import { comparisons, type WorkloadSummary } from "./report.ts";
+import { parseOptions } from "./args.ts";
+import type { RunResult } from "./measure.ts";
+import {
+  pairedComparisons,
+  pairedComparisonTable,
+  pairRatio,
+  pairsOf,
+} from "./paired.ts";
 import { selectWorkloads } from "./workloads.ts";
 import { PIPELINE_GETS } from "./load/generator.ts";
 import { WRK_MISSING, wrkGenerator } from "./load/wrk.ts";
@@ -138,3 +146,58 @@ for (
     },
   });
 }
+
+Deno.test("--paired: each compared workload with its baseline; ratios per round, then the median", () => {
+  const workloads = selectWorkloads([
+    "get-hit",
+    "redis-get",
+    "redis-pipeline16",
+    "put-hit",
+  ]);
+  assert.deepEqual(
+    pairsOf(workloads).map(([w, base]) => [w.name, base.name]),
+    [
+      ["redis-get", "get-hit"],
+      ["redis-pipeline16", "get-hit"],
+      ["put-hit", "get-hit"],
+    ],
+  );
+  // Without its baseline selected, a workload is not paired.
+  assert.deepEqual(pairsOf(selectWorkloads(["redis-get"])), []);
+  const result = (workload: string, cpuUsPerRequest: number) =>
+    ({ workload, cpuUsPerRequest }) as RunResult;
+  const run = (round: number, name: string, cpu: number, base: number) => {
+    const n = name === "redis-pipeline16" ? PIPELINE_GETS : 1;
+    return {
+      round,
+      subject: result(name, cpu),
+      baseline: result("get-hit", base),
+      ratio: pairRatio(result(name, cpu), result("get-hit", base), n),
+    };
+  };
+  const runs = [
+    run(1, "redis-get", 30, 20),
+    run(2, "redis-get", 44, 40), // a slow moment: both slow, the ratio holds
+    run(3, "redis-get", 26, 20),
+    run(1, "redis-pipeline16", 64, 20),
+  ];
+  const rows = pairedComparisons(runs, workloads);
+  assert.deepEqual(rows.map((r) => [r.workload, r.ratio, r.rounds]), [
+    ["redis-get", 1.3, 3],
+    ["redis-pipeline16", 64 / PIPELINE_GETS / 20, 1],
+  ]);
+  assert.deepEqual(rows[0].ratioRange, [1.1, 1.5]);
+  assert.equal(rows[0].cpuUsPerRequest, 30);
+  assert.equal(rows[0].baselineCpuUsPerRequest, 20);
+  assert.match(pairedComparisonTable(rows), /1\.100-1\.500/);
+  // --paired runs servers only, so it cannot go with what adds servers.
+  assert.equal(parseOptions(["--paired"]).paired, true);
+  for (
+    const other of [["--together"], ["--variant", "A=1"], [
+      "--target",
+      "http://x:1",
+    ]]
+  ) {
+    assert.throws(() => parseOptions(["--paired", ...other]), /--paired/);
+  }
+});

@@ -42,6 +42,14 @@ import { splitConnections } from "./load/oha/args.ts";
 import { fillNote } from "./load/oha/result.ts";
 import { probe } from "./probe_command.ts";
 import {
+  pairedComparisons,
+  pairedComparisonTable,
+  pairRatio,
+  type PairRun,
+  pairRunsTable,
+  pairsOf,
+} from "./paired.ts";
+import {
   entriesFor,
   isRedis,
   isSpelled,
@@ -68,6 +76,14 @@ async function sequentially(plans: RunPlan[]): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const plan of plans) results.push(await measure(plan));
   return results;
+}
+
+/** A workload ready to run: its data, its load generator input, its env. */
+interface Prepared {
+  workload: Workload;
+  workloadEntries: Entry[];
+  workloadLoad: PreparedLoad;
+  hitEnv: Record<string, string>;
 }
 
 async function main(): Promise<void> {
@@ -236,7 +252,7 @@ async function main(): Promise<void> {
   );
 
   const results: RunResult[] = [];
-  const prepared = [];
+  const prepared: Prepared[] = [];
   for (const workload of workloads) {
     const workloadEntries = entriesOf(workload);
     prepared.push({
@@ -249,39 +265,105 @@ async function main(): Promise<void> {
       },
     });
   }
+  /** The plan of one run of `spec` on a prepared workload. */
+  const planFor = (
+    spec: ServerSpec,
+    { workload, workloadEntries, workloadLoad, hitEnv }: Prepared,
+    round: number,
+    connections: number,
+  ): RunPlan => ({
+    server: { ...spec, env: { ...spec.env, ...hitEnv } },
+    workload,
+    round,
+    load: { connections, threads, durationSeconds: opts.durationSeconds },
+    warmupSeconds: opts.warmupSeconds,
+    entries: workloadEntries,
+    runLoad: workloadLoad.runner(),
+    cores: pinned ? { server: 0, load: 1 } : null,
+    clockTicks,
+    checkValues: spec !== floor && !opts.floorVsFloor,
+    log,
+  });
+
+  if (opts.paired) {
+    const pairs = pairsOf(prepared.map((p) => ({ ...p, ...p.workload })));
+    if (pairs.length === 0) {
+      throw new Error(
+        "--paired needs a workload and the one it is compared with, e.g. --only get-hit,redis-get",
+      );
+    }
+    const half = Math.max(1, Math.floor(opts.connections / 2));
+    const runs: PairRun[] = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const [subject, base] of pairs) {
+        log(
+          `== round ${round}, ${subject.name} with ${base.name}, together`,
+        );
+        const [own, baseline] = await measureTogether([
+          planFor(server, subject, round, half),
+          planFor(server, base, round, half),
+        ]);
+        runs.push({
+          round,
+          subject: own,
+          baseline,
+          ratio: pairRatio(own, baseline, subject.commandsPerRequest ?? 1),
+        });
+      }
+    }
+    const compared = pairedComparisons(runs, workloads);
+    console.log("\nPaired runs:\n" + pairRunsTable(runs));
+    console.log(
+      `\nServer CPU per command vs its baseline's per request, measured at ` +
+        `the same moment (${startedAt}, ${Deno.build.os} ${cores} cores, ` +
+        `deno ${Deno.version.deno}, ${half} + ${half} conns, ` +
+        `${opts.durationSeconds}s x ${opts.rounds} rounds):\n` +
+        pairedComparisonTable(compared),
+    );
+    await Deno.writeTextFile(
+      opts.json,
+      JSON.stringify(
+        {
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
+          deno: Deno.version.deno,
+          loadGenerator: generator.version,
+          pinning: pinned
+            ? { server: "taskset -c 0", load: "taskset -c 1" }
+            : null,
+          options: { ...opts, threads },
+          paired: true,
+          comparisons: compared,
+          pairs: runs,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    console.log(`\nwrote ${opts.json} (paired runs draw no chart)`);
+    return;
+  }
+
   // Rounds outermost: each round runs every workload, so that a machine
   // whose speed drifts over minutes tilts no workload against another (the
   // per-command comparisons set workloads side by side).
   for (let round = 1; round <= opts.rounds; round++) {
-    for (
-      const { workload, workloadEntries, workloadLoad, hitEnv } of prepared
-    ) {
+    for (const item of prepared) {
+      const { workload } = item;
       log(`== round ${round}, ${workload.name}: ${workload.description}`);
       // The naive server does not speak the Redis REST protocol.
       const specs = [server, variant, isRedis(workload) ? null : naive, floor]
         .filter((s): s is ServerSpec => s !== null);
-      const planOf = (spec: ServerSpec): RunPlan => ({
-        server: { ...spec, env: { ...spec.env, ...hitEnv } },
-        workload,
-        round,
-        load: {
-          connections: opts.together
-            ? Math.max(1, Math.floor(opts.connections / specs.length))
-            : opts.connections,
-          threads,
-          durationSeconds: opts.durationSeconds,
-        },
-        warmupSeconds: opts.warmupSeconds,
-        entries: workloadEntries,
-        runLoad: workloadLoad.runner(),
-        cores: pinned ? { server: 0, load: 1 } : null,
-        clockTicks,
-        checkValues: spec !== floor && !opts.floorVsFloor,
-        log,
-      });
+      const connections = opts.together
+        ? Math.max(1, Math.floor(opts.connections / specs.length))
+        : opts.connections;
+      const plans = specs.map((spec) =>
+        planFor(spec, item, round, connections)
+      );
       const roundResults = opts.together
-        ? await measureTogether(specs.map(planOf))
-        : await sequentially(specs.map(planOf));
+        ? await measureTogether(plans)
+        : await sequentially(plans);
       for (const [i, result] of roundResults.entries()) {
         const spec = specs[i];
         const note = fillNote(result.wrk);
