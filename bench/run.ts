@@ -285,6 +285,17 @@ async function main(): Promise<void> {
     log,
   });
 
+  /** What every results file starts with: when, where, with what. */
+  const runFacts = () => ({
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
+    deno: Deno.version.deno,
+    loadGenerator: generator.version,
+    pinning: pinned ? { server: "taskset -c 0", load: "taskset -c 1" } : null,
+    options: { ...opts, threads },
+  });
+
   if (opts.paired) {
     const pairs = pairsOf(prepared.map((p) => ({ ...p, ...p.workload })));
     if (pairs.length === 0) {
@@ -324,15 +335,7 @@ async function main(): Promise<void> {
       opts.json,
       JSON.stringify(
         {
-          startedAt,
-          finishedAt: new Date().toISOString(),
-          machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
-          deno: Deno.version.deno,
-          loadGenerator: generator.version,
-          pinning: pinned
-            ? { server: "taskset -c 0", load: "taskset -c 1" }
-            : null,
-          options: { ...opts, threads },
+          ...runFacts(),
           paired: true,
           comparisons: compared,
           pairs: runs,
@@ -427,11 +430,7 @@ async function main(): Promise<void> {
     opts.json,
     JSON.stringify(
       {
-        startedAt,
-        finishedAt: new Date().toISOString(),
-        machine: { os: Deno.build.os, arch: Deno.build.arch, cores },
-        deno: Deno.version.deno,
-        loadGenerator: generator.version,
+        ...runFacts(),
         loadGeneratorChoice: {
           requested: opts.loadGenerator,
           name: generator.name,
@@ -439,13 +438,9 @@ async function main(): Promise<void> {
           reason: generator.reason,
           ohaCheck: ohaCheck.reason,
         },
-        pinning: pinned
-          ? { server: "taskset -c 0", load: "taskset -c 1" }
-          : null,
         clockTicksPerSecond: clockTicks,
         maxOtherCorePercent: busiest,
         suspect: busiest > 5,
-        options: { ...opts, threads },
         summaries,
         comparisons: compared,
         runs: results,

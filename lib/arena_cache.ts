@@ -305,10 +305,9 @@ export class ArenaCache implements Cache {
     if (lock === undefined) {
       const address = this.#lookup(key);
       if (address === NIL) return undefined;
-      const p = (address - 1) * 8;
-      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+      const start = this.#valueStart(address);
       return decoder.decode(
-        this.#bytes.subarray(start, start + this.#words[p / 4 + VALUE_LENGTH]),
+        this.#bytes.subarray(start, start + this.#valueLength(address)),
       );
     }
     let length: number;
@@ -316,11 +315,9 @@ export class ArenaCache implements Cache {
     try {
       const address = this.#lookup(key);
       if (address === NIL) return undefined;
-      const p = (address - 1) * 8;
-      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
-      length = this.#words[p / 4 + VALUE_LENGTH];
+      length = this.#valueLength(address);
       // Copy out under the lock: the record may move once it is released.
-      this.#copyOut(start, length);
+      this.#copyOut(this.#valueStart(address), length);
     } finally {
       this.#exit();
     }
@@ -334,19 +331,33 @@ export class ArenaCache implements Cache {
     try {
       const address = this.#lookup(key);
       if (address === NIL) return undefined;
-      const p = (address - 1) * 8;
-      const start = p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
-      const length = this.#words[p / 4 + VALUE_LENGTH];
+      const length = this.#valueLength(address);
       if (this.#scratch.length < length) {
         this.#scratch = new Uint8Array(2 * length);
       }
       // Unescaped into this isolate's scratch under the lock: the record
       // may move once it is released.
-      written = unescapeJsonLiteral(this.#bytes, start, length, this.#scratch);
+      written = unescapeJsonLiteral(
+        this.#bytes,
+        this.#valueStart(address),
+        length,
+        this.#scratch,
+      );
     } finally {
       this.#exit();
     }
     return use(this.#scratch.subarray(0, written));
+  }
+
+  /** Where the value (a JSON literal) of the record at `address` starts. */
+  #valueStart(address: number): number {
+    const p = (address - 1) * 8;
+    return p + RECORD_HEADER_BYTES + this.#words[p / 4 + KEY_LENGTH];
+  }
+
+  /** The length in bytes of the value of the record at `address`. */
+  #valueLength(address: number): number {
+    return this.#words[(address - 1) * 2 + VALUE_LENGTH];
   }
 
   /** {@inheritDoc Cache.set} */
