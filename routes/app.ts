@@ -179,6 +179,19 @@ export function createApp(options: AppOptions): Hono {
     idleClosedConnections: 0,
   }));
   const recorder = new RequestRecorder(metrics);
+  /** The 500 for an error nothing handled, logged with its stack. */
+  const unhandled = (error: unknown, method: string, path: string) => {
+    logger?.error("unhandled error", {
+      method,
+      path,
+      error: String((error as Error)?.stack ?? error),
+    });
+    return recorder.finish(
+      "other",
+      errorResponse(500, "Internal server error."),
+      0,
+    );
+  };
   const maxPipelineBodyBytes = options.maxPipelineBodyBytes ??
     Math.max(maxBodyBytes, 1_048_576);
   const redis = redisEndpoints({
@@ -376,14 +389,21 @@ export function createApp(options: AppOptions): Hono {
   }
   // One handler per route, wrapped here once for metrics: Hono finds a
   // single handler and skips its middleware composition on the hot paths.
-  const redisRoutes = new Map<string, RedisHandler>();
+  /** The Redis endpoints by path, with the 500 of each for a handler's bug. */
+  const redisRoutes = new Map<
+    string,
+    { handler: RedisHandler; failed: (error: unknown) => Response }
+  >();
   for (const { method, path, label, handler, redis } of routes) {
     if (redis === undefined) {
       app.on(method, path, recorder.wrap(label, handler));
       continue;
     }
     const recorded: RedisHandler = recorder.wrap(label, redis);
-    redisRoutes.set(path, recorded);
+    redisRoutes.set(path, {
+      handler: recorded,
+      failed: (error) => unhandled(error, method, path),
+    });
     app.on(method, path, (c) => recorded(c.req.raw));
   }
   // The Redis endpoints are answered before Hono's dispatch (its context and
@@ -395,8 +415,18 @@ export function createApp(options: AppOptions): Hono {
     const dispatch = app.fetch;
     app.fetch = function fetchRedisFirst(request, env, executionCtx) {
       if (request.method === "POST") {
-        const handler = redisRoutes.get(pathOf(request.url));
-        if (handler !== undefined) return handler(request);
+        const route = redisRoutes.get(pathOf(request.url));
+        if (route !== undefined) {
+          // A handler's bug answers the same 500 as through Hono's onError.
+          try {
+            const answer = route.handler(request);
+            return answer instanceof Response
+              ? answer
+              : answer.catch(route.failed);
+          } catch (error) {
+            return route.failed(error);
+          }
+        }
       }
       return dispatch(request, env, executionCtx);
     };
@@ -442,16 +472,7 @@ export function createApp(options: AppOptions): Hono {
         0,
       );
     }
-    logger?.error("unhandled error", {
-      method: c.req.method,
-      path: c.req.path,
-      error: String(error?.stack ?? error),
-    });
-    return recorder.finish(
-      "other",
-      errorResponse(500, "Internal server error."),
-      0,
-    );
+    return unhandled(error, c.req.method, c.req.path);
   });
 
   return app;

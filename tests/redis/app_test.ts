@@ -1131,6 +1131,70 @@ Deno.test("the Redis paths answer alike dispatched first or through Hono (debug 
   );
 });
 
+Deno.test("a bug in a command answers the JSON 500, logged and counted, dispatched first or through Hono", async () => {
+  for (const debug of [false, true]) {
+    const lines: string[] = [];
+    const logger = createLogger(
+      debug ? "debug" : "error",
+      (_level, line) => lines.push(line),
+    );
+    const cache = createCache({
+      cacheStore: "arena",
+      maxCacheBytes: 10_000_000,
+      defaultTtlSeconds: 300,
+      maxKeySize: 16,
+      maxValueSize: 32,
+    });
+    // A store whose read fails as a bug would (not a Redis error reply).
+    const broken = new Proxy(cache, {
+      get(target, name) {
+        if (name === "readUtf8") {
+          return () => {
+            throw new TypeError("store bug");
+          };
+        }
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const metrics = new Metrics(ROUTE_LABELS);
+    const app = createApp({
+      cache: broken,
+      maxKeySize: 16,
+      maxValueSize: 32,
+      maxTtlSeconds: 2_147_483_647,
+      maxBodyBytes: 4096,
+      notFoundStatus: 404,
+      redisApi: true,
+      metrics,
+      logger,
+    });
+    const response = await app.request("/", {
+      method: "POST",
+      body: '["get","k"]',
+    });
+    assert.equal(response.status, 500, `debug ${debug}`);
+    assert.deepEqual(await response.json(), {
+      status: "ERROR",
+      message: "Internal server error.",
+    });
+    assert.ok(
+      lines.some((line) => line.includes("store bug")),
+      `debug ${debug}: the bug is logged`,
+    );
+    const text = await (await app.request("/metrics")).text();
+    assert.ok(
+      text.includes(
+        'kvcache_http_requests_total{route="other",status="500"} 1',
+      ),
+      `debug ${debug}: counted`,
+    );
+    // The other commands still work.
+    const ping = await app.request("/", { method: "POST", body: '["ping"]' });
+    assert.equal(await ping.text(), '{"result":"PONG"}');
+  }
+});
+
 Deno.test("/openapi.json documents the Redis endpoints and every command where served", async () => {
   const { app } = setup("map");
   const document = await (await app.request("/openapi.json")).json();
