@@ -129,7 +129,7 @@ export const WORKLOADS: Workload[] = [
   {
     name: "redis-get",
     description:
-      'POST / ["get",key] (Upstash-Encoding: base64), hits of the same keys',
+      'POST / ["get",key] with the headers @upstash/redis sends (base64, sync token, telemetry), hits of the same keys',
     load: { mode: "redis-get", getPercent: 100 },
     prefill: true,
     env: {},
@@ -139,7 +139,7 @@ export const WORKLOADS: Workload[] = [
   {
     name: "redis-set",
     description:
-      'POST / ["set",key,value] (Upstash-Encoding: base64), overwriting the same keys',
+      'POST / ["set",key,value] with the client\'s headers, overwriting the same keys',
     load: { mode: "redis-set", getPercent: 0 },
     prefill: true,
     env: {},
@@ -149,7 +149,7 @@ export const WORKLOADS: Workload[] = [
   {
     name: "redis-pipeline16",
     description:
-      `POST /pipeline of ${PIPELINE_GETS} GETs (base64), hits of the same keys`,
+      `POST /pipeline of ${PIPELINE_GETS} GETs with the client's headers, hits of the same keys`,
     load: { mode: "redis-pipeline", getPercent: 100 },
     prefill: true,
     env: {},
