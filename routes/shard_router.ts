@@ -13,7 +13,7 @@
  */
 
 import { Hono } from "hono";
-import { ConfigError, type Env } from "../lib/config.ts";
+import { type Config, ConfigError, type Env } from "../lib/config.ts";
 import { bindingsEnv, bindingText } from "../lib/edge_env.ts";
 import { shardOf } from "../lib/shard_of.ts";
 import { bearerToken } from "./auth.ts";
@@ -61,6 +61,26 @@ export interface ShardRouterOptions {
   authToken?: string;
   /** With `authToken`: the read-only token (`AUTH_READONLY_TOKEN`). */
   authReadonlyToken?: string;
+}
+
+/**
+ * The router's options that come straight from the configuration (limits
+ * and tokens), for `shards` shards.
+ */
+export function shardRouterOptionsFrom(
+  config: Config,
+  shards: number,
+): ShardRouterOptions {
+  return {
+    shards,
+    maxBodyBytes: config.maxBodyBytes,
+    maxPipelineBodyBytes: config.maxPipelineBodyBytes,
+    maxPipelineCommands: config.maxPipelineCommands,
+    maxKeySize: config.maxKeySize,
+    maxValueSize: config.maxValueSize,
+    authToken: config.authToken || undefined,
+    authReadonlyToken: config.authReadonlyToken || undefined,
+  };
 }
 
 /** Reads `SHARDS`: a whole number from 1 to {@linkcode MAX_SHARDS}. */
@@ -217,16 +237,10 @@ export function createShardedWorker(): EdgeWorker {
       if (app === undefined) {
         try {
           const config = parseEdgeConfig(bindingsEnv(bindings));
-          app = createShardRouter({
-            shards: readShards({ SHARDS: bindingText(bindings, "SHARDS") }),
-            maxBodyBytes: config.maxBodyBytes,
-            maxPipelineBodyBytes: config.maxPipelineBodyBytes,
-            maxPipelineCommands: config.maxPipelineCommands,
-            maxKeySize: config.maxKeySize,
-            maxValueSize: config.maxValueSize,
-            authToken: config.authToken || undefined,
-            authReadonlyToken: config.authReadonlyToken || undefined,
-          });
+          app = createShardRouter(shardRouterOptionsFrom(
+            config,
+            readShards({ SHARDS: bindingText(bindings, "SHARDS") }),
+          ));
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           console.error(`kv-cache: ${error.message}`);

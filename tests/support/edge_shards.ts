@@ -23,6 +23,7 @@ import {
   createShardRouter,
   type DurableObjectNamespaceLike,
   SHARD_BINDING,
+  shardRouterOptionsFrom,
 } from "../../routes/shard_router.ts";
 import { parseEdgeConfig } from "../../routes/edge_handler.ts";
 
@@ -66,16 +67,7 @@ export function inProcessShards(
     },
   };
   const config = parseEdgeConfig(bindings);
-  const app = createShardRouter({
-    shards,
-    maxBodyBytes: config.maxBodyBytes,
-    maxPipelineBodyBytes: config.maxPipelineBodyBytes,
-    maxPipelineCommands: config.maxPipelineCommands,
-    maxKeySize: config.maxKeySize,
-    maxValueSize: config.maxValueSize,
-    authToken: config.authToken || undefined,
-    authReadonlyToken: config.authReadonlyToken || undefined,
-  });
+  const app = createShardRouter(shardRouterOptionsFrom(config, shards));
   const env = { ...bindings, [SHARD_BINDING]: namespace };
   return {
     fetch: (request) => app.fetch(request, env),
