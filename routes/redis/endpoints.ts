@@ -170,12 +170,21 @@ export function redisEndpoints(options: RedisEndpointOptions): {
   async function pipeline(request: Request): Promise<Response> {
     const read = await readCommands(request);
     if (read instanceof Response) return read;
-    const refusal = checkPipeline(read.commands, read.readOnly);
-    if (refusal !== undefined) {
-      return answer(errorBody(refusal.message, refusal.detail), refusal.status);
+    const resolved = checkPipeline(read.commands, read.readOnly);
+    if (!Array.isArray(resolved)) {
+      return answer(
+        errorBody(resolved.message, resolved.detail),
+        resolved.status,
+      );
     }
     return answer(
-      await runPipeline(context, read.commands, isBase64(request), metrics),
+      await runPipeline(
+        context,
+        read.commands,
+        resolved,
+        isBase64(request),
+        metrics,
+      ),
       200,
     );
   }

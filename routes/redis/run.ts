@@ -81,17 +81,22 @@ function tooManyKeys(name: string): ReplyError {
  * Checks a pipeline before it runs: with the read-only token, any write
  * command refuses it whole (403), and so does a command naming more than
  * {@linkcode MAX_KEYS_PER_LOCK} keys (400). Unknown commands and wrong
- * arities are left to be answered in place.
+ * arities are left to be answered in place. Returns each command's spec
+ * (or the error it will answer), for {@linkcode runPipeline}, or the
+ * refusal.
  */
 export function checkPipeline(
   commands: readonly string[][],
   readOnly: boolean,
-): Refusal | undefined {
+): (CommandSpec | ReplyError)[] | Refusal {
+  const resolved: (CommandSpec | ReplyError)[] = new Array(commands.length);
   for (let i = 0; i < commands.length; i++) {
     let spec: CommandSpec;
     try {
       spec = resolveCommand(commands[i]);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof ReplyError)) throw error;
+      resolved[i] = error;
       continue;
     }
     if (readOnly && spec.access === "write") {
@@ -108,17 +113,20 @@ export function checkPipeline(
         } of the pipeline); nothing was run`,
       };
     }
+    resolved[i] = spec;
   }
-  return undefined;
+  return resolved;
 }
 
 /**
- * Runs a pipeline that {@linkcode checkPipeline} accepted; returns the JSON
- * text of its answers, in order. `metrics` counts each command.
+ * Runs a pipeline that {@linkcode checkPipeline} accepted, with the specs
+ * it returned; returns the JSON text of its answers, in order. `metrics`
+ * counts each command.
  */
 export async function runPipeline(
   ctx: CommandContext,
   commands: string[][],
+  resolved: readonly (CommandSpec | ReplyError)[],
   base64: boolean,
   metrics?: Metrics,
 ): Promise<string> {
@@ -126,8 +134,9 @@ export async function runPipeline(
   for (let i = 0; i < commands.length; i++) {
     if (i > 0) body += ",";
     const argv = commands[i];
+    const spec = resolved[i];
     try {
-      const spec = resolveCommand(argv);
+      if (spec instanceof ReplyError) throw spec;
       // Set before each command: an asynchronous one lets other requests in.
       ctx.base64 = base64;
       const answer = spec.handler(ctx, argv);
