@@ -319,26 +319,46 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     return answer(answerJson(one), "error" in one ? 400 : 200);
   }
 
-  async function pipeline(
+  /**
+   * The commands of a `/pipeline` or `/multi-exec` body (`path`) with its
+   * text, or the answer already given:
+   * a refusal, the whole request relayed to the one shard there is, or
+   * relayed to shard 0 when the body is not commands or `check` refuses
+   * them (shard 0 then refuses it in the server's words, nothing run).
+   */
+  async function readBatch(
     request: Request,
+    path: string,
     send: SendToShard,
-    route?: ShardRoute,
-  ) {
+    check: (commands: string[][], readOnly: boolean) => boolean,
+  ): Promise<Response | { text: string; commands: string[][] }> {
     const readOnly = admit(request);
     if (readOnly instanceof Response) return readOnly;
     const text = await pipelineBodyReader.readText(request);
     if (typeof text !== "string") {
       return bodyFailure(text.failure, pipelineLimit);
     }
-    if (shards === 1) return await relay(request, "/pipeline", text, 0, send);
+    if (shards === 1) return await relay(request, path, text, 0, send);
     const commands = parsePipelineBody(text, options.maxPipelineCommands);
-    if (
-      typeof commands === "string" ||
-      checkPipeline(commands, readOnly) !== undefined
-    ) {
-      // Refused before anything runs: shard 0 refuses it in the server's words.
-      return await relay(request, "/pipeline", text, 0, send);
+    if (typeof commands === "string" || !check(commands, readOnly)) {
+      return await relay(request, path, text, 0, send);
     }
+    return { text, commands };
+  }
+
+  async function pipeline(
+    request: Request,
+    send: SendToShard,
+    route?: ShardRoute,
+  ) {
+    const batch = await readBatch(
+      request,
+      "/pipeline",
+      send,
+      (commands, readOnly) => Array.isArray(checkPipeline(commands, readOnly)),
+    );
+    if (batch instanceof Response) return batch;
+    const { text, commands } = batch;
     const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
     if (route?.colocate !== undefined) {
@@ -371,23 +391,15 @@ export function shardedRedisEndpoints(options: ShardedRedisOptions): {
     send: SendToShard,
     route?: ShardRoute,
   ) {
-    const readOnly = admit(request);
-    if (readOnly instanceof Response) return readOnly;
-    const text = await pipelineBodyReader.readText(request);
-    if (typeof text !== "string") {
-      return bodyFailure(text.failure, pipelineLimit);
-    }
-    if (shards === 1) {
-      return await relay(request, "/multi-exec", text, 0, send);
-    }
-    const commands = parsePipelineBody(text, options.maxPipelineCommands);
-    if (
-      typeof commands === "string" ||
-      !Array.isArray(checkTransaction(commands, readOnly))
-    ) {
-      // Refused before anything runs: shard 0 refuses it in the server's words.
-      return await relay(request, "/multi-exec", text, 0, send);
-    }
+    const batch = await readBatch(
+      request,
+      "/multi-exec",
+      send,
+      (commands, readOnly) =>
+        Array.isArray(checkTransaction(commands, readOnly)),
+    );
+    if (batch instanceof Response) return batch;
+    const { text, commands } = batch;
     const planOptions = planOptionsOf(route);
     const plans = commands.map((argv) => planCommand(argv, planOptions));
     if (route?.colocate !== undefined) {
