@@ -1138,13 +1138,7 @@ Deno.test("a bug in a command answers the JSON 500, logged and counted, dispatch
       debug ? "debug" : "error",
       (_level, line) => lines.push(line),
     );
-    const cache = createCache({
-      cacheStore: "arena",
-      maxCacheBytes: 10_000_000,
-      defaultTtlSeconds: 300,
-      maxKeySize: 16,
-      maxValueSize: 32,
-    });
+    const { cache } = setup("arena");
     // A store whose read fails as a bug would (not a Redis error reply).
     const broken = new Proxy(cache, {
       get(target, name) {
@@ -1157,16 +1151,9 @@ Deno.test("a bug in a command answers the JSON 500, logged and counted, dispatch
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const metrics = new Metrics(ROUTE_LABELS);
-    const app = createApp({
+    const { app } = setup("arena", {
       cache: broken,
-      maxKeySize: 16,
-      maxValueSize: 32,
-      maxTtlSeconds: 2_147_483_647,
-      maxBodyBytes: 4096,
-      notFoundStatus: 404,
-      redisApi: true,
-      metrics,
+      metrics: new Metrics(ROUTE_LABELS),
       logger,
     });
     const response = await app.request("/", {
