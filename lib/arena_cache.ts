@@ -168,6 +168,9 @@ const EXPIRES_AT = 2;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
 
 /**
  * The string a stored JSON literal holds. The literal is what
@@ -233,9 +236,13 @@ export class ArenaCache implements Cache {
   /** Free segments a full store keeps ahead of need. */
   readonly #reserve: number;
   #scratch = new Uint8Array(1024);
+  /** Key literals of a scan batch as a JSON array; starts with "[". */
+  #listing = new Uint8Array(4096).fill(OPEN_BRACKET, 0, 1);
   #foundPrevious = NIL;
   /** How many critical sections of this isolate are open (they nest). */
   #depth = 0;
+  /** Whether this isolate's last release of the lock woke a waiter. */
+  #wokeWaiter = false;
 
   /**
    * Opens a store: a new private one from `options`, or the one in `layout`
@@ -634,13 +641,14 @@ export class ArenaCache implements Cache {
    * present across it; a cursor past the buckets in use ends the iteration.
    */
   scan(cursor: number, count: number): ScanBatch {
-    const keys: string[] = [];
-    this.#enter();
+    let next = 0;
+    let listed = 1; // bytes of the listing: "[" and each key's literal + ","
+    this.#enterBatch();
     try {
       const state = this.#state;
       const inUse = state[C_LEVEL_BUCKETS] + state[C_SPLIT];
       if (!(Number.isInteger(cursor) && cursor >= 0 && cursor < inUse)) {
-        return { cursor: 0, keys };
+        return { cursor: 0, keys: [] };
       }
       const now = this.#clock.now();
       const words = this.#words;
@@ -650,14 +658,47 @@ export class ArenaCache implements Cache {
         let address = this.#buckets[bucket++];
         while (address !== NIL) {
           examined++;
-          if (!this.#isExpired(address, now)) keys.push(this.#keyAt(address));
+          if (!this.#isExpired(address, now)) {
+            listed = this.#listKey(address, listed);
+          }
           address = words[(address - 1) * 2 + NEXT];
         }
       }
-      return { cursor: bucket < inUse ? bucket : 0, keys };
+      next = bucket < inUse ? bucket : 0;
     } finally {
       this.#exit();
     }
+    return { cursor: next, keys: this.#parseListing(listed) };
+  }
+
+  /**
+   * Appends the key literal of the record at `address` and a comma to the
+   * listing at byte `at`; answers where the listing now ends. Only bytes are
+   * copied under the lock: the keys are decoded after it is released.
+   */
+  #listKey(address: number, at: number): number {
+    const p = (address - 1) * 8;
+    const length = this.#words[p / 4 + KEY_LENGTH];
+    if (this.#listing.length < at + length + 1) {
+      const grown = new Uint8Array(2 * (at + length + 1));
+      grown.set(this.#listing.subarray(0, at));
+      this.#listing = grown;
+    }
+    const start = p + RECORD_HEADER_BYTES;
+    this.#listing.set(this.#bytes.subarray(start, start + length), at);
+    this.#listing[at + length] = COMMA;
+    return at + length + 1;
+  }
+
+  /**
+   * The keys of a listing `length` bytes long: its literals are those
+   * `JSON.stringify` wrote, so closed with "]" it is a JSON array of them,
+   * decoded and parsed once for the whole batch.
+   */
+  #parseListing(length: number): string[] {
+    if (length === 1) return [];
+    this.#listing[length - 1] = CLOSE_BRACKET;
+    return JSON.parse(decoder.decode(this.#listing.subarray(0, length)));
   }
 
   /**
@@ -737,7 +778,7 @@ export class ArenaCache implements Cache {
 
   /** {@inheritDoc Cache.sweep} */
   sweep(maxEntries: number): SweepResult {
-    this.#enter();
+    this.#enterBatch();
     try {
       return this.#sweep(maxEntries);
     } finally {
@@ -792,6 +833,16 @@ export class ArenaCache implements Cache {
     if (this.#depth++ === 0) this.#lock?.acquire();
   }
 
+  /**
+   * Opens a critical section for one batch of a longer piece of work (a
+   * scan, a sweep): if the last release woke a waiter, that waiter gets the
+   * lock first.
+   */
+  #enterBatch(): void {
+    if (this.#depth === 0 && this.#wokeWaiter) this.#lock?.yieldToWaiter();
+    this.#enter();
+  }
+
   /** Closes a critical section: releases the lock when it was the outermost. */
   #exit(): void {
     if (--this.#depth === 0) this.#release(this.#lock);
@@ -806,7 +857,7 @@ export class ArenaCache implements Cache {
       lock.contended = 0;
       lock.slept = 0;
     }
-    lock.release();
+    this.#wokeWaiter = lock.release();
   }
 
   /** The head segment if it has `room` bytes free, else a new head. */

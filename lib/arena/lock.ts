@@ -15,7 +15,8 @@
  * Invariants: only the holder writes 0 (in `release`); a waiter only sleeps
  * on the value 2, so a release that finds 2 always wakes one sleeper (and the
  * timeout bounds a lost wake-up in any case). The lock is not reentrant and
- * not fair.
+ * not fair; work that takes it over and over calls `yieldToWaiter` between
+ * turns, so that isolates waiting for it are not starved.
  *
  * @module
  */
@@ -29,6 +30,12 @@ export const SPINS_BEFORE_WAIT = 1024;
 
 /** Longest sleep of a waiter between looks at the lock, in milliseconds. */
 export const WAIT_TIMEOUT_MS = 1;
+
+/** Longest wait of {@linkcode SharedLock.yieldToWaiter}, in milliseconds. */
+export const HANDOFF_MAX_MS = 0.25;
+
+/** One sleep of {@linkcode SharedLock.yieldToWaiter}, in milliseconds. */
+const HANDOFF_STEP_MS = 0.05;
 
 /** A lock in word `index` of a shared `Int32Array`; see the module docs. */
 export class SharedLock {
@@ -54,11 +61,32 @@ export class SharedLock {
     }
   }
 
-  /** Releases the lock; call only after `acquire`, from the same isolate. */
-  release(): void {
-    if (Atomics.sub(this.#words, this.#index, 1) !== HELD) {
-      Atomics.store(this.#words, this.#index, FREE);
-      Atomics.notify(this.#words, this.#index, 1);
+  /**
+   * Releases the lock; call only after `acquire`, from the same isolate.
+   * Answers whether another isolate was waiting for it (one is woken).
+   */
+  release(): boolean {
+    if (Atomics.sub(this.#words, this.#index, 1) === HELD) return false;
+    Atomics.store(this.#words, this.#index, FREE);
+    Atomics.notify(this.#words, this.#index, 1);
+    return true;
+  }
+
+  /**
+   * Lets a woken waiter take the lock before this isolate takes it again:
+   * sleeps in short steps, at most `maxMs` in all, while the lock stays
+   * free. For work that takes the lock batch after batch (a scan), which
+   * would otherwise win nearly every race against a waiter that is still
+   * waking up, and so hold the store for its whole run.
+   */
+  yieldToWaiter(maxMs: number = HANDOFF_MAX_MS): void {
+    const words = this.#words;
+    const index = this.#index;
+    const deadline = performance.now() + maxMs;
+    while (
+      Atomics.load(words, index) === FREE && performance.now() < deadline
+    ) {
+      Atomics.wait(words, index, FREE, HANDOFF_STEP_MS);
     }
   }
 

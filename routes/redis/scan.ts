@@ -14,9 +14,11 @@
  *
  * KEYS collects the whole keyspace in one answer, so it is bounded: past
  * {@linkcode MAX_KEYS_REPLY} matching keys it answers an error that says to
- * use SCAN, and it is refused in a `multi-exec`. Between batches it gives
- * the event loop back every few milliseconds, so that this isolate keeps
- * serving other requests while it runs.
+ * use SCAN, and it is refused in a `multi-exec`. It gives the event loop
+ * back (a timer turn) once a slice of batches has taken
+ * {@linkcode SLICE_MS}, so that this isolate keeps serving other requests
+ * while it runs; the store lets another isolate's waiting request in
+ * between batches (`SharedLock.yieldToWaiter`).
  *
  * @module
  */
@@ -34,8 +36,16 @@ export const MAX_SCAN_KEYS = 10 * BATCH;
 export const MAX_KEYS_REPLY = 100_000;
 /** Store calls one SCAN makes at most (batches may be sparse). */
 const MAX_CALLS = 16;
-/** How long KEYS works before giving the event loop back, in ms. */
-const SLICE_MS = 5;
+/**
+ * How long KEYS works before giving the event loop back, in ms. Under load,
+ * every other request of the isolate waits behind the slice in progress:
+ * with 5 ms slices the other requests of one isolate ran at a twentieth of
+ * their rate while KEYS ran, with 1 ms at about a fifth, and KEYS took
+ * about 1.5x as long (`bench/memory/README.md`). The turn is a timer on
+ * purpose: a message to oneself or `setImmediate` resumes before Deno polls
+ * the sockets, and starves them.
+ */
+export const SLICE_MS = 1;
 
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 export function scan(ctx: CommandContext, argv: string[]): Reply {
