@@ -14,6 +14,13 @@
  * mostly dead compacts too, instead of growing: a small set of keys written
  * over and over keeps reusing the same few, warm segments.
  *
+ * The class keeps the public operations, the lock and the record writes;
+ * the rest lives in `lib/arena/`: the record format (`records.ts`), the
+ * linear-hashing index (`hash_index.ts`: find, link, split, the order SCAN
+ * follows), the segments as a log (`segment_log.ts`: appending, age order,
+ * the reclaim job, the sweep) and the memory they all live in
+ * (`layout.ts`).
+ *
  * ## One store, several isolates
  *
  * Every piece of state (segments, index, per-segment numbers, age order,
@@ -70,30 +77,13 @@ import {
   type ArenaLayout,
   type ArenaLayoutOptions,
   C_ENTRIES,
-  C_FREE_LENGTH,
-  C_HEAD,
-  C_JOB_EVICTS,
-  C_JOB_LENGTH,
-  C_JOB_OFFSET,
-  C_JOB_SOURCE,
-  C_JOB_START,
-  C_JOB_TARGET,
-  C_JOB_TARGET_OFFSET,
-  C_LEVEL_BUCKETS,
   C_LOCK,
-  C_ORDER_LENGTH,
-  C_SEGMENTS,
-  C_SPLIT,
-  C_SWEEP_GENERATION,
-  C_SWEEP_OFFSET,
-  C_SWEEP_SEGMENT,
   controlViews,
   createArenaLayout,
   F_ALLOCATED_BYTES,
   F_COMPACTIONS,
   F_CREATED_AT,
   F_DELETES,
-  F_EARLY_COMPACTION_AT,
   F_EVICTED,
   F_EXPIRED_BY_SWEEP,
   F_EXPIRED_ON_READ,
@@ -104,14 +94,19 @@ import {
   F_MISSES,
   F_PUTS,
   F_SWEEPS_RUN,
-  F_WRITTEN_BYTES,
-  INITIAL_BUCKETS,
-  MAX_COMPACTION_WINDOW,
   RECORD_HEADER_BYTES,
-  SEGMENT_CHUNK_BYTES,
-  tableViews,
 } from "./arena/layout.ts";
 import { SharedLock } from "./arena/lock.ts";
+import { HashIndex } from "./arena/hash_index.ts";
+import {
+  EXPIRES_AT,
+  HASH,
+  KEY_LENGTH,
+  NIL,
+  recordSize,
+  VALUE_LENGTH,
+} from "./arena/records.ts";
+import { SegmentLog } from "./arena/segment_log.ts";
 
 export {
   type ArenaLayout,
@@ -132,39 +127,8 @@ export interface ArenaCacheOptions extends ArenaLayoutOptions {
   clock?: Clock;
 }
 
-/**
- * Bytes of old records a write lets the reclaim job in progress examine, per
- * byte it writes. A job examines at most about three segments for each one it
- * frees, so at this pace it finishes well before the free segments kept in
- * reserve run out.
- */
-export const RECLAIM_PACE = 4;
-
 /** Buckets {@linkcode ArenaCache.randomKey} looks at before giving up. */
 export const RANDOM_KEY_BUCKETS = 4096;
-
-/** Most free segments kept in reserve once the store is full. */
-export const MAX_RESERVED_SEGMENTS = 4;
-
-/**
- * Below its budget, a store compacts instead of growing once less than this
- * share of its segment bytes is live. Growing means writing to memory never
- * touched: a page fault every dozen records, and CPU caches that never warm.
- */
-export const EARLY_COMPACTION_LIVE_SHARE = 0.5;
-
-/** Segments a store may hold before compacting below its budget. */
-export const EARLY_COMPACTION_MIN_SEGMENTS = 16;
-
-const NIL = 0;
-const DEAD = 0x80000000;
-// Header fields, as Uint32Array word offsets from the record start.
-const NEXT = 0;
-const HASH = 1;
-const KEY_LENGTH = 2;
-const VALUE_LENGTH = 3;
-// Expiry is a Float64 at byte 16 of the header.
-const EXPIRES_AT = 2;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -179,23 +143,6 @@ const COMMA = 0x2c;
  */
 function parseLiteral(json: string): string {
   return json.indexOf("\\") === -1 ? json.slice(1, -1) : JSON.parse(json);
-}
-
-function recordSize(keyLength: number, valueLength: number): number {
-  return (RECORD_HEADER_BYTES + keyLength + valueLength + 7) & ~7;
-}
-
-function equalBytes(
-  a: Uint8Array,
-  aStart: number,
-  b: Uint8Array,
-  bStart: number,
-  length: number,
-): boolean {
-  for (let i = 0; i < length; i++) {
-    if (a[aStart + i] !== b[bStart + i]) return false;
-  }
-  return true;
 }
 
 /**
@@ -217,28 +164,17 @@ export class ArenaCache implements Cache {
   /** Scalar state (`C_*` slots) and byte counts and counters (`F_*`). */
   readonly #state: Int32Array;
   readonly #numbers: Float64Array;
-  /** Bucket heads; only the first `C_LEVEL_BUCKETS + C_SPLIT` are in use. */
-  readonly #buckets: Uint32Array;
   /** Every segment, as bytes, 32-bit words and doubles. */
   readonly #bytes: Uint8Array;
   readonly #words: Uint32Array;
   readonly #doubles: Float64Array;
-  /** Per segment: bytes used, bytes live, generation, being rewritten. */
-  readonly #used: Int32Array;
-  readonly #live: Int32Array;
-  readonly #generation: Int32Array;
-  readonly #rewriting: Int32Array;
-  /** Segments in use, oldest first (the last is the head), and free ones. */
-  readonly #order: Int32Array;
-  readonly #free: Int32Array;
-  /** Segments of the reclaim job in progress, oldest first. */
-  readonly #job: Int32Array;
-  /** Free segments a full store keeps ahead of need. */
-  readonly #reserve: number;
+  /** The linear-hashing index (`lib/arena/hash_index.ts`). */
+  readonly #index: HashIndex;
+  /** The segments, as a log (`lib/arena/segment_log.ts`). */
+  readonly #log: SegmentLog;
   #scratch = new Uint8Array(1024);
   /** Key literals of a scan batch as a JSON array; starts with "[". */
   #listing = new Uint8Array(4096).fill(OPEN_BRACKET, 0, 1);
-  #foundPrevious = NIL;
   /** How many critical sections of this isolate are open (they nest). */
   #depth = 0;
   /** Whether this isolate's last release of the lock woke a waiter. */
@@ -266,30 +202,33 @@ export class ArenaCache implements Cache {
     const control = controlViews(layout);
     this.#state = control.ints;
     this.#numbers = control.doubles;
-    this.#buckets = new Uint32Array(layout.buckets);
     this.#bytes = new Uint8Array(layout.segments);
     this.#words = new Uint32Array(layout.segments);
     this.#doubles = new Float64Array(layout.segments);
-    const table = tableViews(layout);
-    this.#used = table.used;
-    this.#live = table.live;
-    this.#generation = table.generation;
-    this.#rewriting = table.rewriting;
-    this.#order = table.order;
-    this.#free = table.free;
-    this.#job = table.job;
-    this.#reserve = Math.min(
-      MAX_RESERVED_SEGMENTS,
-      Math.max(1, this.#maxSegments >> 4),
+    this.#index = new HashIndex({
+      state: this.#state,
+      buckets: new Uint32Array(layout.buckets),
+      words: this.#words,
+      bytes: this.#bytes,
+    });
+    this.#log = new SegmentLog(
+      layout,
+      {
+        state: this.#state,
+        numbers: this.#numbers,
+        bytes: this.#bytes,
+        words: this.#words,
+        doubles: this.#doubles,
+      },
+      this.#index,
+      this.#clock,
     );
     this.#lock = layout.shared
       ? new SharedLock(this.#state, C_LOCK)
       : undefined;
     this.#lock?.acquire();
-    if (this.#state[C_LEVEL_BUCKETS] === 0) {
-      this.#state[C_HEAD] = -1;
-      this.#state[C_LEVEL_BUCKETS] = INITIAL_BUCKETS;
-      this.#state[C_SWEEP_SEGMENT] = -1;
+    if (this.#index.initialize()) {
+      this.#log.initialize();
       this.#numbers[F_CREATED_AT] = this.#clock.now();
     }
     this.#lock?.release();
@@ -396,10 +335,10 @@ export class ArenaCache implements Cache {
     if (room > this.#segmentBytes) this.#tooLarge(room);
     this.#enter();
     try {
-      const slot = this.#headWithRoom(room);
+      const slot = this.#log.headWithRoom(room);
+      const start = this.#log.endOf(slot);
       const end = (slot + 1) * this.#segmentBytes;
-      const keyStart = slot * this.#segmentBytes + this.#used[slot] +
-        RECORD_HEADER_BYTES;
+      const keyStart = start + RECORD_HEADER_BYTES;
       const keyLength = writeJsonString(
         key,
         this.#bytes.subarray(0, end),
@@ -416,6 +355,7 @@ export class ArenaCache implements Cache {
       }
       this.#link(
         slot,
+        start,
         keyLength,
         written,
         expiresAt ?? this.#expiry(ttlSeconds),
@@ -450,13 +390,7 @@ export class ArenaCache implements Cache {
     return { step: (visit) => this.#walkStep(reported, literals, visit) };
   }
 
-  /**
-   * One step of a walk, under the lock: reports the live records of the
-   * oldest segment not reported in its current generation. A compaction that
-   * moves records into a reported segment gives it a new generation, so they
-   * are reported again rather than missed. A segment being compacted is not
-   * read: the step advances the compaction instead (by one segment's worth).
-   */
+  /** One step of a walk, under the lock (`SegmentLog.walkStep`). */
   #walkStep(
     reported: Int32Array,
     literals: JsonLiterals,
@@ -464,41 +398,7 @@ export class ArenaCache implements Cache {
   ): boolean {
     this.#enter();
     try {
-      const length = this.#state[C_ORDER_LENGTH];
-      let slot = -1;
-      for (let i = 0; i < length; i++) {
-        const candidate = this.#order[i];
-        if (reported[candidate] !== ((this.#generation[candidate] + 1) | 0)) {
-          slot = candidate;
-          break;
-        }
-      }
-      if (slot < 0) return false;
-      if (this.#rewriting[slot] === 1) {
-        if (this.#state[C_JOB_LENGTH] > 0) {
-          this.#reclaimStep(this.#segmentBytes);
-        }
-        return true;
-      }
-      const base = slot * this.#segmentBytes;
-      const end = this.#used[slot];
-      const now = this.#clock.now();
-      for (let offset = 0; offset < end;) {
-        const p = base + offset;
-        const keyLength = this.#words[p / 4 + KEY_LENGTH];
-        const valueLength = this.#words[p / 4 + VALUE_LENGTH];
-        const expiresAt = this.#doubles[p / 8 + EXPIRES_AT];
-        if (!(keyLength & DEAD) && (expiresAt === 0 || expiresAt > now)) {
-          literals.keyStart = p + RECORD_HEADER_BYTES;
-          literals.keyEnd = literals.valueStart = literals.keyStart +
-            keyLength;
-          literals.valueEnd = literals.valueStart + valueLength;
-          visit(literals, expiresAt);
-        }
-        offset += recordSize(keyLength & ~DEAD, valueLength);
-      }
-      reported[slot] = this.#generation[slot] + 1;
-      return true;
+      return this.#log.walkStep(reported, literals, visit);
     } finally {
       this.#exit();
     }
@@ -520,9 +420,9 @@ export class ArenaCache implements Cache {
     if (size > this.#maxRecordBytes) this.#tooLarge(size);
     this.#enter();
     try {
-      const slot = this.#headWithRoom(recordSize(keyLength, valueLength));
-      const keyStart = slot * this.#segmentBytes + this.#used[slot] +
-        RECORD_HEADER_BYTES;
+      const slot = this.#log.headWithRoom(recordSize(keyLength, valueLength));
+      const start = this.#log.endOf(slot);
+      const keyStart = start + RECORD_HEADER_BYTES;
       // A native copy through a view: five times a loop for 300 bytes.
       this.#bytes.set(bytes.subarray(from, literals.keyEnd), keyStart);
       this.#bytes.set(
@@ -531,6 +431,7 @@ export class ArenaCache implements Cache {
       );
       this.#link(
         slot,
+        start,
         keyLength,
         valueLength,
         expiresAt ?? this.#expiry(ttlSeconds),
@@ -552,8 +453,8 @@ export class ArenaCache implements Cache {
     try {
       const address = this.#findKey(key);
       if (address === NIL) return false;
-      const expired = this.#isExpired(address, this.#clock.now());
-      this.#remove(address, this.#foundPrevious);
+      const expired = this.#log.isExpired(address, this.#clock.now());
+      this.#log.remove(address, this.#index.foundPrevious);
       if (expired) {
         this.#numbers[F_EXPIRED_ON_READ]++;
         return false;
@@ -600,14 +501,14 @@ export class ArenaCache implements Cache {
       const address = this.#findKey(key);
       if (address === NIL) return false;
       const now = this.#clock.now();
-      if (this.#isExpired(address, now)) {
-        this.#remove(address, this.#foundPrevious);
+      if (this.#log.isExpired(address, now)) {
+        this.#log.remove(address, this.#index.foundPrevious);
         this.#numbers[F_EXPIRED_ON_READ]++;
         return false;
       }
       if (expiresAt !== 0 && expiresAt <= now) {
         // An expiry in the past deletes the key, as in Redis.
-        this.#remove(address, this.#foundPrevious);
+        this.#log.remove(address, this.#index.foundPrevious);
         this.#numbers[F_DELETES]++;
         return true;
       }
@@ -645,23 +546,22 @@ export class ArenaCache implements Cache {
     let listed = 1; // bytes of the listing: "[" and each key's literal + ","
     this.#enterBatch();
     try {
-      const state = this.#state;
-      const inUse = state[C_LEVEL_BUCKETS] + state[C_SPLIT];
+      const index = this.#index;
+      const inUse = index.bucketsInUse();
       if (!(Number.isInteger(cursor) && cursor >= 0 && cursor < inUse)) {
         return { cursor: 0, keys: [] };
       }
       const now = this.#clock.now();
-      const words = this.#words;
       let examined = 0;
       let bucket = cursor;
       while (bucket < inUse && examined < count) {
-        let address = this.#buckets[bucket++];
+        let address = index.head(bucket++);
         while (address !== NIL) {
           examined++;
-          if (!this.#isExpired(address, now)) {
+          if (!this.#log.isExpired(address, now)) {
             listed = this.#listKey(address, listed);
           }
-          address = words[(address - 1) * 2 + NEXT];
+          address = index.next(address);
         }
       }
       next = bucket < inUse ? bucket : 0;
@@ -711,17 +611,17 @@ export class ArenaCache implements Cache {
   randomKey(): string | undefined {
     this.#enter();
     try {
-      const state = this.#state;
-      if (state[C_ENTRIES] === 0) return undefined;
-      const inUse = state[C_LEVEL_BUCKETS] + state[C_SPLIT];
+      if (this.#state[C_ENTRIES] === 0) return undefined;
+      const index = this.#index;
+      const inUse = index.bucketsInUse();
       const start = Math.floor(Math.random() * inUse);
       const now = this.#clock.now();
       const tries = Math.min(inUse, RANDOM_KEY_BUCKETS);
       for (let i = 0; i < tries; i++) {
-        let address = this.#buckets[(start + i) % inUse];
+        let address = index.head((start + i) % inUse);
         while (address !== NIL) {
-          if (!this.#isExpired(address, now)) return this.#keyAt(address);
-          address = this.#words[(address - 1) * 2 + NEXT];
+          if (!this.#log.isExpired(address, now)) return this.#keyAt(address);
+          address = index.next(address);
         }
       }
       return undefined;
@@ -741,20 +641,8 @@ export class ArenaCache implements Cache {
   clear(): void {
     this.#enter();
     try {
-      const state = this.#state;
-      const jobLength = state[C_JOB_LENGTH];
-      for (let i = 0; i < jobLength; i++) this.#rewriting[this.#job[i]] = 0;
-      state[C_JOB_LENGTH] = 0;
-      const length = state[C_ORDER_LENGTH];
-      for (let i = 0; i < length; i++) this.#releaseSegment(this.#order[i]);
-      state[C_ORDER_LENGTH] = 0;
-      state[C_HEAD] = -1;
-      this.#buckets.fill(NIL, 0, INITIAL_BUCKETS);
-      state[C_LEVEL_BUCKETS] = INITIAL_BUCKETS;
-      state[C_SPLIT] = 0;
-      state[C_ENTRIES] = 0;
-      this.#numbers[F_LIVE_BYTES] = 0;
-      this.#startSweepAt(-1);
+      this.#log.clear();
+      this.#index.reset();
     } finally {
       this.#exit();
     }
@@ -780,7 +668,7 @@ export class ArenaCache implements Cache {
   sweep(maxEntries: number): SweepResult {
     this.#enterBatch();
     try {
-      return this.#sweep(maxEntries);
+      return this.#log.sweep(maxEntries);
     } finally {
       this.#exit();
     }
@@ -794,7 +682,7 @@ export class ArenaCache implements Cache {
       const numbers = this.#numbers;
       return {
         entries: state[C_ENTRIES],
-        estimatedBytes: 4 * (state[C_LEVEL_BUCKETS] + state[C_SPLIT]) +
+        estimatedBytes: 4 * this.#index.bucketsInUse() +
           numbers[F_ALLOCATED_BYTES],
         maxBytes: this.#maxBytes,
         liveBytes: numbers[F_LIVE_BYTES],
@@ -860,14 +748,6 @@ export class ArenaCache implements Cache {
     this.#wokeWaiter = lock.release();
   }
 
-  /** The head segment if it has `room` bytes free, else a new head. */
-  #headWithRoom(room: number): number {
-    const slot = this.#state[C_HEAD];
-    return slot < 0 || this.#used[slot] + room > this.#segmentBytes
-      ? this.#openSegment()
-      : slot;
-  }
-
   /** The absolute expiry of an entry written now with `ttlSeconds`. */
   #expiry(ttlSeconds: number | undefined): number {
     const ttlMs = ttlSeconds === undefined
@@ -877,116 +757,30 @@ export class ArenaCache implements Cache {
   }
 
   /**
-   * Completes a record just written at the end of segment `slot`: links it
-   * into the index in place of the key's previous record, sets its header
-   * and expiry, and advances the reclaim job.
+   * Completes a record just written at byte `start` of segment `slot`:
+   * links it into the index in place of the key's previous record, sets its
+   * header and expiry, and counts it in the log (which may reclaim space).
    */
   #link(
     slot: number,
+    start: number,
     keyLength: number,
     valueLength: number,
     expiresAt: number,
   ): void {
-    const state = this.#state;
-    const numbers = this.#numbers;
-    const offset = this.#used[slot];
-    const p = slot * this.#segmentBytes + offset;
-    const keyStart = p + RECORD_HEADER_BYTES;
+    const index = this.#index;
+    const keyStart = start + RECORD_HEADER_BYTES;
     const hash = hashBytes(this.#bytes, keyStart, keyLength);
-    const old = this.#find(hash, this.#bytes, keyStart, keyLength);
-    if (old !== NIL) this.#remove(old, this.#foundPrevious);
-
-    const size = recordSize(keyLength, valueLength);
-    const words = p / 4;
-    const bucket = this.#bucketOf(hash);
-    this.#words[words + NEXT] = this.#buckets[bucket];
+    const old = index.find(hash, this.#bytes, keyStart, keyLength);
+    if (old !== NIL) this.#log.remove(old, index.foundPrevious);
+    const words = start / 4;
     this.#words[words + HASH] = hash;
     this.#words[words + KEY_LENGTH] = keyLength;
     this.#words[words + VALUE_LENGTH] = valueLength;
-    this.#doubles[p / 8 + EXPIRES_AT] = expiresAt;
-    this.#buckets[bucket] = p / 8 + 1;
-    this.#used[slot] = offset + size;
-    this.#live[slot] += size;
-    numbers[F_LIVE_BYTES] += size;
-    numbers[F_WRITTEN_BYTES] += size;
-    numbers[F_PUTS]++;
-    const entries = ++state[C_ENTRIES];
-    if (entries > state[C_LEVEL_BUCKETS] + state[C_SPLIT]) this.#splitBucket();
-    if (
-      state[C_JOB_LENGTH] > 0 ||
-      (state[C_FREE_LENGTH] < this.#reserve && this.#startJobIfDue())
-    ) {
-      this.#reclaimStep(RECLAIM_PACE * size);
-    }
-  }
-
-  #sweep(maxEntries: number): SweepResult {
-    const state = this.#state;
-    const now = this.#clock.now();
-    let removed = 0;
-    if (state[C_SWEEP_SEGMENT] < 0) {
-      this.#startSweepAt(this.#oldest()); // a new pass
-    } else if (
-      this.#generation[state[C_SWEEP_SEGMENT]] !== state[C_SWEEP_GENERATION]
-    ) {
-      // Reclaiming moves the cursor off segments it frees or rewrites, so
-      // this is only a safety net: start the pass over.
-      this.#startSweepAt(this.#oldest());
-    }
-    for (let examined = 0; examined < maxEntries; examined++) {
-      let slot = state[C_SWEEP_SEGMENT];
-      while (
-        slot >= 0 &&
-        (state[C_SWEEP_OFFSET] >= this.#used[slot] ||
-          this.#rewriting[slot] === 1)
-      ) {
-        const index = this.#orderIndexOf(slot);
-        slot = index >= 0 && index + 1 < state[C_ORDER_LENGTH]
-          ? this.#order[index + 1]
-          : -1;
-        this.#startSweepAt(slot);
-      }
-      if (slot < 0) {
-        this.#numbers[F_SWEEPS_RUN]++;
-        this.#numbers[F_EXPIRED_BY_SWEEP] += removed;
-        return { removed, done: true };
-      }
-      const offset = state[C_SWEEP_OFFSET];
-      const words = (slot * this.#segmentBytes + offset) / 4;
-      const keyLength = this.#words[words + KEY_LENGTH];
-      state[C_SWEEP_OFFSET] = offset + recordSize(
-        keyLength & ~DEAD,
-        this.#words[words + VALUE_LENGTH],
-      );
-      if (keyLength & DEAD) continue;
-      const address = this.#address(slot, offset);
-      if (this.#isExpired(address, now)) {
-        this.#remove(address, this.#findPrevious(address));
-        removed++;
-      }
-    }
-    this.#numbers[F_EXPIRED_BY_SWEEP] += removed;
-    return { removed, done: false };
-  }
-
-  // --- addresses and records ---------------------------------------------
-  //
-  // A record's address is its byte position in the segments buffer, in 8-byte
-  // words, plus one (0 is NIL): `(address - 1) * 8` is where it starts.
-
-  /** The address of the record at `offset` of segment `slot`. */
-  #address(slot: number, offset: number): number {
-    return (slot * this.#segmentBytes + offset) / 8 + 1;
-  }
-
-  /** The segment holding the record at `address`. */
-  #slotOf(address: number): number {
-    return Math.floor((address - 1) * 8 / this.#segmentBytes);
-  }
-
-  #isExpired(address: number, now: number): boolean {
-    const expiresAt = this.#doubles[(address - 1) + EXPIRES_AT];
-    return expiresAt !== 0 && expiresAt <= now;
+    this.#doubles[start / 8 + EXPIRES_AT] = expiresAt;
+    index.insert(start / 8 + 1, hash);
+    this.#numbers[F_PUTS]++;
+    this.#log.appended(slot, recordSize(keyLength, valueLength));
   }
 
   /** Encodes `key` into the scratch buffer; returns the index entry for it. */
@@ -994,7 +788,7 @@ export class ArenaCache implements Cache {
     const room = jsonStringRoom(key.length);
     if (this.#scratch.length < room) this.#scratch = new Uint8Array(room);
     const length = writeJsonString(key, this.#scratch, 0);
-    return this.#find(
+    return this.#index.find(
       hashBytes(this.#scratch, 0, length),
       this.#scratch,
       0,
@@ -1009,402 +803,13 @@ export class ArenaCache implements Cache {
       this.#numbers[F_MISSES]++;
       return NIL;
     }
-    if (this.#isExpired(address, this.#clock.now())) {
-      this.#remove(address, this.#foundPrevious);
+    if (this.#log.isExpired(address, this.#clock.now())) {
+      this.#log.remove(address, this.#index.foundPrevious);
       this.#numbers[F_EXPIRED_ON_READ]++;
       this.#numbers[F_MISSES]++;
       return NIL;
     }
     this.#numbers[F_HITS]++;
     return address;
-  }
-
-  /**
-   * Returns the address of the record whose key bytes equal the given ones,
-   * or NIL; leaves the address of its predecessor in the bucket chain (NIL
-   * for the chain head) in `#foundPrevious`.
-   */
-  #find(
-    hash: number,
-    key: Uint8Array,
-    keyStart: number,
-    keyLength: number,
-  ): number {
-    const words = this.#words;
-    let previous = NIL;
-    let address = this.#buckets[this.#bucketOf(hash)];
-    while (address !== NIL) {
-      const w = (address - 1) * 2;
-      if (
-        words[w + HASH] === hash &&
-        words[w + KEY_LENGTH] === keyLength &&
-        equalBytes(
-          this.#bytes,
-          w * 4 + RECORD_HEADER_BYTES,
-          key,
-          keyStart,
-          keyLength,
-        )
-      ) {
-        this.#foundPrevious = previous;
-        return address;
-      }
-      previous = address;
-      address = words[w + NEXT];
-    }
-    return NIL;
-  }
-
-  // --- the index: linear hashing ---------------------------------------------
-  //
-  // The index grows one bucket at a time as entries arrive (one split per
-  // insert past a load of 1), so it stays as small as the entries need: a
-  // small cache's buckets fit in the CPU caches, and no insert ever rehashes
-  // the whole table. The array is allocated at its largest size up front, but
-  // the operating system only backs the part in use.
-
-  /** The bucket of `hash`: its low bits at this level, or one more bit if split. */
-  #bucketOf(hash: number): number {
-    const levelBuckets = this.#state[C_LEVEL_BUCKETS];
-    const bucket = hash & (levelBuckets - 1);
-    return bucket < this.#state[C_SPLIT]
-      ? hash & (2 * levelBuckets - 1)
-      : bucket;
-  }
-
-  /** Splits the next bucket in order, moving half its chain to a new bucket. */
-  #splitBucket(): void {
-    const state = this.#state;
-    const levelBuckets = state[C_LEVEL_BUCKETS];
-    const from = state[C_SPLIT];
-    const target = levelBuckets + from;
-    if (target >= this.#buckets.length) return; // at the largest size
-    const mask = 2 * levelBuckets - 1;
-    const words = this.#words;
-    let address = this.#buckets[from];
-    let stay = NIL;
-    let move = NIL;
-    // Rebuild both chains; order within a chain does not matter.
-    while (address !== NIL) {
-      const w = (address - 1) * 2;
-      const next = words[w + NEXT];
-      if ((words[w + HASH] & mask) === from) {
-        words[w + NEXT] = stay;
-        stay = address;
-      } else {
-        words[w + NEXT] = move;
-        move = address;
-      }
-      address = next;
-    }
-    this.#buckets[from] = stay;
-    this.#buckets[target] = move;
-    if (from + 1 === levelBuckets) {
-      state[C_LEVEL_BUCKETS] = 2 * levelBuckets;
-      state[C_SPLIT] = 0;
-    } else {
-      state[C_SPLIT] = from + 1;
-    }
-  }
-
-  /** Returns the address that links to `address` in its chain (NIL: bucket). */
-  #findPrevious(address: number): number {
-    const words = this.#words;
-    const hash = words[(address - 1) * 2 + HASH];
-    let previous = NIL;
-    let current = this.#buckets[this.#bucketOf(hash)];
-    while (current !== address) {
-      previous = current;
-      current = words[(current - 1) * 2 + NEXT];
-    }
-    return previous;
-  }
-
-  /** Points whatever links to `from` (its predecessor or bucket) at `to`. */
-  #relink(previous: number, hash: number, to: number): void {
-    if (previous === NIL) this.#buckets[this.#bucketOf(hash)] = to;
-    else this.#words[(previous - 1) * 2 + NEXT] = to;
-  }
-
-  /** Unlinks a live record from the index and marks it dead. */
-  #remove(address: number, previous: number): void {
-    const words = this.#words;
-    const w = (address - 1) * 2;
-    const keyLength = words[w + KEY_LENGTH];
-    this.#relink(previous, words[w + HASH], words[w + NEXT]);
-    words[w + KEY_LENGTH] = keyLength | DEAD;
-    const size = recordSize(keyLength, words[w + VALUE_LENGTH]);
-    this.#live[this.#slotOf(address)] -= size;
-    this.#numbers[F_LIVE_BYTES] -= size;
-    this.#state[C_ENTRIES]--;
-  }
-
-  // --- segments -------------------------------------------------------------
-
-  /** The oldest segment in use, or -1. */
-  #oldest(): number {
-    return this.#state[C_ORDER_LENGTH] > 0 ? this.#order[0] : -1;
-  }
-
-  /** Where `slot` is in the age order, or -1. */
-  #orderIndexOf(slot: number): number {
-    const length = this.#state[C_ORDER_LENGTH];
-    for (let i = 0; i < length; i++) if (this.#order[i] === slot) return i;
-    return -1;
-  }
-
-  /** Removes `count` segments from the age order at position `start`. */
-  #orderRemove(start: number, count: number): void {
-    const length = this.#state[C_ORDER_LENGTH];
-    this.#order.copyWithin(start, start + count, length);
-    this.#state[C_ORDER_LENGTH] = length - count;
-  }
-
-  /** Makes a fresh segment the head, reclaiming space first if at the limit. */
-  #openSegment(): number {
-    const state = this.#state;
-    let slot: number;
-    if (state[C_FREE_LENGTH] > 0) slot = this.#free[--state[C_FREE_LENGTH]];
-    else if (state[C_SEGMENTS] < this.#maxSegments) slot = this.#newSegment();
-    else {
-      // Only when writes outran the paced reclaim: finish it now.
-      while (state[C_FREE_LENGTH] === 0) this.#reclaimStep(Infinity);
-      slot = this.#free[--state[C_FREE_LENGTH]];
-    }
-    this.#used[slot] = 0;
-    this.#live[slot] = 0;
-    this.#generation[slot]++;
-    this.#order[state[C_ORDER_LENGTH]++] = slot;
-    state[C_HEAD] = slot;
-    return slot;
-  }
-
-  /** Hands out a segment never used, counting memory in chunk steps. */
-  #newSegment(): number {
-    const slot = this.#state[C_SEGMENTS]++;
-    const perChunk = Math.max(
-      1,
-      Math.floor(SEGMENT_CHUNK_BYTES / this.#segmentBytes),
-    );
-    if (slot % perChunk === 0) {
-      this.#numbers[F_ALLOCATED_BYTES] +=
-        Math.min(perChunk, this.#maxSegments - slot) * this.#segmentBytes;
-    }
-    return slot;
-  }
-
-  // --- reclaiming space ------------------------------------------------------
-  //
-  // Once the budget is spent, space comes from a reclaim job: compacting a run
-  // of adjacent segments, or evicting the oldest one. Freeing a segment of
-  // tiny records unlinks some 6,500 of them, several milliseconds of work, so
-  // no single request does a whole job: each write advances the job in
-  // progress by `RECLAIM_PACE` times its own size, and the job finishes while
-  // the free segments held in reserve are still there. Between steps every
-  // record is either in its old place or in its new one, linked and findable.
-
-  /**
-   * Starts a reclaim job if one is due: always at the budget, and below it
-   * when the segments are mostly dead and a compaction would be cheap.
-   */
-  #startJobIfDue(): boolean {
-    const segments = this.#state[C_SEGMENTS];
-    const numbers = this.#numbers;
-    if (segments === this.#maxSegments) return this.#startJob(true);
-    if (
-      segments < EARLY_COMPACTION_MIN_SEGMENTS ||
-      numbers[F_LIVE_BYTES] >=
-        EARLY_COMPACTION_LIVE_SHARE * segments * this.#segmentBytes ||
-      numbers[F_WRITTEN_BYTES] < numbers[F_EARLY_COMPACTION_AT]
-    ) return false;
-    if (this.#startJob(false)) return true;
-    // Nothing cheap to compact: grow, and look again a segment later.
-    numbers[F_EARLY_COMPACTION_AT] = numbers[F_WRITTEN_BYTES] +
-      this.#segmentBytes;
-    return false;
-  }
-
-  /** Advances the reclaim job by `budget` bytes of records, starting one if none. */
-  #reclaimStep(budget: number): void {
-    if (this.#state[C_JOB_LENGTH] === 0) this.#startJob(true);
-    const done = this.#state[C_JOB_EVICTS] === 1
-      ? this.#evictRecords(budget)
-      : this.#compactRecords(budget);
-    if (done) this.#finishJob();
-  }
-
-  /**
-   * Picks the run of adjacent segments that frees segments most cheaply, if
-   * that copies at most one segment's worth of live records per segment
-   * freed (half of one, early); otherwise the oldest segment, to be evicted,
-   * if `mayEvict`. Returns whether a job was started.
-   */
-  #startJob(mayEvict: boolean): boolean {
-    const state = this.#state;
-    const order = this.#order;
-    const candidates = state[C_ORDER_LENGTH] - 1; // never the head
-    const usable = this.#segmentBytes - this.#maxRecordBytes;
-    let bestStart = -1;
-    let bestLength = 0;
-    let bestCost = mayEvict ? this.#segmentBytes : this.#segmentBytes / 2;
-    for (let start = 0; start < candidates; start++) {
-      let live = 0;
-      for (
-        let length = 1;
-        length <= MAX_COMPACTION_WINDOW && start + length <= candidates;
-        length++
-      ) {
-        live += this.#live[order[start + length - 1]];
-        const freed = length - Math.ceil(live / usable);
-        if (freed <= 0) continue;
-        const cost = live / freed;
-        if (cost < bestCost) {
-          bestCost = cost;
-          bestStart = start;
-          bestLength = length;
-        }
-      }
-    }
-    if (bestStart < 0 && !mayEvict) return false;
-    const evicts = bestStart < 0;
-    const start = evicts ? 0 : bestStart;
-    const length = evicts ? 1 : bestLength;
-    state[C_JOB_EVICTS] = evicts ? 1 : 0;
-    state[C_JOB_START] = start;
-    state[C_JOB_LENGTH] = length;
-    this.#job.set(order.subarray(start, start + length));
-    state[C_JOB_SOURCE] = 0;
-    state[C_JOB_OFFSET] = 0;
-    state[C_JOB_TARGET] = 0;
-    state[C_JOB_TARGET_OFFSET] = 0;
-    if (!evicts) {
-      for (let i = 0; i < length; i++) this.#rewriting[this.#job[i]] = 1;
-    }
-    return true;
-  }
-
-  /** Unlinks the live records of the oldest segment; true when all are gone. */
-  #evictRecords(budget: number): boolean {
-    const slot = this.#job[0];
-    const base = slot * this.#segmentBytes;
-    const words = this.#words;
-    const end = this.#used[slot];
-    const now = this.#clock.now();
-    let offset = this.#state[C_JOB_OFFSET];
-    while (offset < end && budget > 0) {
-      const w = (base + offset) / 4;
-      const keyLength = words[w + KEY_LENGTH];
-      const size = recordSize(keyLength & ~DEAD, words[w + VALUE_LENGTH]);
-      if (!(keyLength & DEAD)) {
-        const address = this.#address(slot, offset);
-        if (this.#isExpired(address, now)) this.#numbers[F_EXPIRED_BY_SWEEP]++;
-        else this.#numbers[F_EVICTED]++;
-        this.#remove(address, this.#findPrevious(address));
-      }
-      offset += size;
-      budget -= size;
-    }
-    this.#state[C_JOB_OFFSET] = offset;
-    return offset >= end;
-  }
-
-  /**
-   * Copies the live records of the job's segments, in order, to the front of
-   * those same segments, dropping expired ones; true when all are examined.
-   * The copy never overtakes the reading, so it only overwrites records that
-   * were already moved or dead.
-   */
-  #compactRecords(budget: number): boolean {
-    const state = this.#state;
-    const job = this.#job;
-    const jobLength = state[C_JOB_LENGTH];
-    const segmentBytes = this.#segmentBytes;
-    const bytes = this.#bytes;
-    const words = this.#words;
-    const now = this.#clock.now();
-    while (budget > 0 && state[C_JOB_SOURCE] < jobLength) {
-      const slot = job[state[C_JOB_SOURCE]];
-      const offset = state[C_JOB_OFFSET];
-      if (offset >= this.#used[slot]) {
-        state[C_JOB_SOURCE]++;
-        state[C_JOB_OFFSET] = 0;
-        continue;
-      }
-      const p = slot * segmentBytes + offset;
-      const keyLength = words[p / 4 + KEY_LENGTH];
-      const size = recordSize(keyLength & ~DEAD, words[p / 4 + VALUE_LENGTH]);
-      state[C_JOB_OFFSET] = offset + size;
-      budget -= size;
-      if (keyLength & DEAD) continue;
-      const address = p / 8 + 1;
-      const previous = this.#findPrevious(address);
-      if (this.#isExpired(address, now)) {
-        this.#remove(address, previous);
-        this.#numbers[F_EXPIRED_BY_SWEEP]++;
-        continue;
-      }
-      // Read before copying: the copy may overlap this header.
-      const hash = words[p / 4 + HASH];
-      if (state[C_JOB_TARGET_OFFSET] + size > segmentBytes) {
-        this.#used[job[state[C_JOB_TARGET]]] = state[C_JOB_TARGET_OFFSET];
-        state[C_JOB_TARGET]++;
-        state[C_JOB_TARGET_OFFSET] = 0;
-      }
-      const to = job[state[C_JOB_TARGET]];
-      const toOffset = state[C_JOB_TARGET_OFFSET];
-      const q = to * segmentBytes + toOffset;
-      // copyWithin handles the overlap when the target is this segment.
-      bytes.copyWithin(q, p, p + size);
-      this.#relink(previous, hash, q / 8 + 1);
-      this.#live[slot] -= size;
-      this.#live[to] += size;
-      state[C_JOB_TARGET_OFFSET] = toOffset + size;
-    }
-    return state[C_JOB_SOURCE] >= jobLength;
-  }
-
-  /** Frees what the finished job emptied and puts the sweep back on track. */
-  #finishJob(): void {
-    const state = this.#state;
-    const job = this.#job;
-    const jobLength = state[C_JOB_LENGTH];
-    state[C_JOB_LENGTH] = 0;
-    if (state[C_JOB_EVICTS] === 1) {
-      const slot = this.#order[0];
-      this.#orderRemove(0, 1);
-      // A sweep pass on this segment continues on the next oldest.
-      if (state[C_SWEEP_SEGMENT] === slot) this.#startSweepAt(this.#oldest());
-      this.#releaseSegment(slot);
-      return;
-    }
-    const target = state[C_JOB_TARGET];
-    this.#used[job[target]] = state[C_JOB_TARGET_OFFSET];
-    const kept = state[C_JOB_TARGET_OFFSET] === 0 ? target : target + 1;
-    let sweepInJob = false;
-    for (let i = 0; i < jobLength; i++) {
-      const slot = job[i];
-      this.#generation[slot]++;
-      this.#rewriting[slot] = 0;
-      if (slot === state[C_SWEEP_SEGMENT]) sweepInJob = true;
-    }
-    const start = state[C_JOB_START];
-    this.#orderRemove(start + kept, jobLength - kept);
-    for (let i = kept; i < jobLength; i++) this.#releaseSegment(job[i]);
-    // A sweep pass inside the run goes over its rewritten records again.
-    if (sweepInJob) this.#startSweepAt(this.#order[start]);
-    this.#numbers[F_COMPACTIONS]++;
-  }
-
-  #releaseSegment(slot: number): void {
-    this.#used[slot] = 0;
-    this.#live[slot] = 0;
-    this.#generation[slot]++;
-    this.#free[this.#state[C_FREE_LENGTH]++] = slot;
-  }
-
-  #startSweepAt(slot: number): void {
-    this.#state[C_SWEEP_SEGMENT] = slot;
-    this.#state[C_SWEEP_GENERATION] = slot >= 0 ? this.#generation[slot] : 0;
-    this.#state[C_SWEEP_OFFSET] = 0;
   }
 }
