@@ -9,15 +9,14 @@
  * `SNAPSHOT_FILE` each node keeps its own file. `PORT=0` picks free ports.
  * See docs/cluster.md.
  *
- * The pieces (`startNode`, `startHaproxy`, `startCluster`) are exported for
- * the tests and the benchmark.
+ * The pieces are exported for the tests and the benchmark: `startCluster`
+ * here, the nodes in `cluster_node.ts`, HAProxy in `cluster_haproxy.ts`.
  *
  * @module
  */
 
 import { type Config, ConfigError, parseConfig } from "../lib/config.ts";
 import { readEnvFile } from "../lib/env_file.ts";
-import { checkHealth } from "./healthcheck.ts";
 import {
   clusterPortProblem,
   ephemeralWarning,
@@ -25,14 +24,27 @@ import {
 } from "./cluster_ports.ts";
 import { Keeper, RESTART_POLICY } from "./keeper.ts";
 import { parentGone } from "./parent_watch.ts";
-import { type Served, type Spawned, spawnServed } from "./served.ts";
-import { ROOT, START_FLAGS } from "./start_flags.ts";
+import type { Served } from "./served.ts";
 import {
   type ClusterNode,
-  haproxyConfig,
   type HaproxyConfigOptions,
   redisRulesLua,
 } from "./haproxy_config.ts";
+import {
+  findOnPath,
+  haproxyCommand,
+  type HaproxyOptions,
+  KV_KEY_LUA,
+  spawnHaproxy,
+  startHaproxy,
+  writeHaproxyConfig,
+} from "./cluster_haproxy.ts";
+import {
+  nodeEnv,
+  nodeName,
+  nodeSnapshotFile,
+  spawnNode,
+} from "./cluster_node.ts";
 
 import {
   clusterFront,
@@ -44,11 +56,6 @@ export type { Served } from "./served.ts";
 
 /** Most nodes `CLUSTER_NODES` accepts. */
 export const MAX_CLUSTER_NODES = 64;
-
-const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
-/** Path of the Lua converter the configuration loads. */
-export const KV_KEY_LUA =
-  new URL("../deploy/haproxy/kv_key.lua", import.meta.url).pathname;
 
 /** Reads `CLUSTER_NODES` (default 3). @throws {ConfigError} naming it. */
 export function parseClusterNodes(env: Record<string, string | undefined>) {
@@ -62,165 +69,6 @@ export function parseClusterNodes(env: Record<string, string | undefined>) {
     );
   }
   return count;
-}
-
-/** Returns the path of `name` in a directory of `PATH`, or undefined. */
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const path = `${dir}/${name}`;
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-/** Probes `url/health`: undefined once it answers 200 `{"status":"OK"}`. */
-function healthy(url: string): Promise<string | undefined> {
-  return checkHealth(`${url}/health`, 1_000);
-}
-
-/**
- * Probes `url/health`: undefined once anything answers over HTTP. HAProxy
- * restarted while every node is down answers 503, and is up all the same.
- */
-async function answering(url: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(`${url}/health`, {
-      signal: AbortSignal.timeout(1_000),
-    });
-    await response.body?.cancel();
-    return undefined;
-  } catch (error) {
-    return `${url} did not answer: ${(error as Error).message}`;
-  }
-}
-
-/**
- * Spawns one node (`main.ts`) on 127.0.0.1:`port` as `deno task start` runs
- * it (its flags, from the repository root), with `LOG_LEVEL=warn`,
- * `WORKERS=1` and `env` added to this process's environment (`env` wins).
- * Its standard input is a pipe and it runs with `EXIT_ON_STDIN_EOF=1`, so
- * that it shuts down when this process ends, however it ends.
- */
-export function spawnNode(
-  port: number,
-  env: Record<string, string> = {},
-  name = `node on port ${port}`,
-): Spawned {
-  return spawnServed({
-    what: name,
-    command: Deno.execPath(),
-    args: ["run", ...START_FLAGS, MAIN_TS],
-    cwd: ROOT,
-    env: {
-      LOG_LEVEL: "warn",
-      WORKERS: "1",
-      ...env,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      EXIT_ON_STDIN_EOF: "1",
-    },
-    stdinPipe: true,
-    url: `http://127.0.0.1:${port}`,
-    probe: healthy,
-  });
-}
-
-/** {@linkcode spawnNode}, resolving once `/health` answers. */
-export async function startNode(
-  port: number,
-  env: Record<string, string> = {},
-): Promise<Served> {
-  const node = spawnNode(port, env);
-  try {
-    await node.ready;
-  } catch (error) {
-    await node.stop("SIGKILL");
-    throw new Error(
-      `Node on port ${port} could not start: ${(error as Error).message}`,
-    );
-  }
-  return node;
-}
-
-/**
- * The command that runs `haproxy` on the configuration at `path` in the
- * foreground. Under `setpriv --pdeathsig TERM` when util-linux's setpriv is
- * on PATH: HAProxy cannot watch a pipe, so the kernel sends it SIGTERM when
- * this process ends, however it ends (`pdeathsig` is undefined: nothing does).
- */
-export function haproxyCommand(
-  haproxy: string,
-  path: string,
-  setpriv = findOnPath("setpriv"),
-): { command: string; args: string[]; pdeathsig: boolean } {
-  const args = ["-db", "-q", "-f", path];
-  return setpriv
-    ? {
-      command: setpriv,
-      args: ["--pdeathsig", "TERM", "--", haproxy, ...args],
-      pdeathsig: true,
-    }
-    : { command: haproxy, args, pdeathsig: false };
-}
-
-/** Options for {@linkcode spawnHaproxy} and {@linkcode startHaproxy}. */
-export interface HaproxyOptions {
-  /** Path of the haproxy executable. */
-  haproxy: string;
-  /** Directory the configuration is written to, as haproxy.cfg. */
-  dir: string;
-  /** The configuration. */
-  config: HaproxyConfigOptions;
-  /** Base URL HAProxy answers on. */
-  url: string;
-  /**
-   * Ready when `/health` answers 200 through it (`healthy`, default: a node
-   * answered) or when it answers at all (`answering`, for a restart).
-   */
-  readyWhen?: "healthy" | "answering";
-}
-
-/** Writes `options.config` into `options.dir/haproxy.cfg`; returns its path. */
-export function writeHaproxyConfig(options: HaproxyOptions): string {
-  const path = `${options.dir}/haproxy.cfg`;
-  Deno.writeTextFileSync(path, haproxyConfig(options.config));
-  return path;
-}
-
-/** Spawns HAProxy on `dir/haproxy.cfg`, already written. */
-export function spawnHaproxy(options: HaproxyOptions): Spawned {
-  const { command, args } = haproxyCommand(
-    options.haproxy,
-    `${options.dir}/haproxy.cfg`,
-  );
-  return spawnServed({
-    what: "HAProxy",
-    command,
-    args,
-    url: options.url,
-    probe: options.readyWhen === "answering" ? answering : healthy,
-  });
-}
-
-/**
- * Writes `config` into `dir` and runs `haproxy` on it in the foreground;
- * resolves once `url/health` answers through it.
- */
-export async function startHaproxy(options: HaproxyOptions): Promise<Served> {
-  writeHaproxyConfig(options);
-  const proxy = spawnHaproxy(options);
-  try {
-    await proxy.ready;
-  } catch (error) {
-    await proxy.stop("SIGKILL");
-    throw new Error(`HAProxy could not start: ${(error as Error).message}`);
-  }
-  return proxy;
 }
 
 /** The Redis REST front, served by this process. */
@@ -258,35 +106,6 @@ export function serveRedisFront(
     secret,
     rulesLuaPath,
     shutdown: () => server.shutdown(),
-  };
-}
-
-/**
- * The snapshot file of node `name` for the cluster's `SNAPSHOT_FILE`: its own
- * file beside it, so that no node overwrites or loads another's keys
- * (`snapshots/kv.snapshot` → `snapshots/kv.node1.snapshot`).
- */
-export function nodeSnapshotFile(file: string, name: string): string {
-  const slash = file.lastIndexOf("/");
-  const dot = file.lastIndexOf(".");
-  return dot > slash + 1
-    ? `${file.slice(0, dot)}.${name}${file.slice(dot)}`
-    : `${file}.${name}`;
-}
-
-/**
- * The variables `deno task cluster` gives every node, from its merged
- * environment `env` (.env and the process's): `LOG_LEVEL` warn and `WORKERS`
- * 1 unless set, and `SNAPSHOT_FILE` (made per node by
- * {@linkcode startCluster}).
- */
-export function nodeEnv(
-  env: Record<string, string | undefined>,
-): Record<string, string> {
-  return {
-    LOG_LEVEL: env.LOG_LEVEL ?? "warn",
-    WORKERS: env.WORKERS ?? "1",
-    ...(env.SNAPSHOT_FILE ? { SNAPSHOT_FILE: env.SNAPSHOT_FILE } : {}),
   };
 }
 
@@ -352,11 +171,6 @@ export interface ClusterPlan {
   config: HaproxyConfigOptions;
   /** Base URL to reach HAProxy from this machine. */
   url: string;
-}
-
-/** Name of the node at `index` in ring order: `node1`, `node2`, … */
-export function nodeName(index: number): string {
-  return `node${index + 1}`;
 }
 
 /**

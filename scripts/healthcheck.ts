@@ -40,6 +40,27 @@ export function localHealthUrl(port = Deno.env.get("PORT")): string {
   return `http://127.0.0.1:${port?.trim() || "7171"}/health`;
 }
 
+/** Probes `url/health` for a launcher: undefined once it answers 200 `{"status":"OK"}`. */
+export function probeHealthy(url: string): Promise<string | undefined> {
+  return checkHealth(`${url}/health`, 1_000);
+}
+
+/**
+ * Probes `url/health`: undefined once anything answers over HTTP. HAProxy
+ * restarted while every node is down answers 503, and is up all the same.
+ */
+export async function probeAnswering(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${url}/health`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    await response.body?.cancel();
+    return undefined;
+  } catch (error) {
+    return `${url} did not answer: ${(error as Error).message}`;
+  }
+}
+
 if (import.meta.main) {
   const reason = await checkHealth(localHealthUrl());
   if (reason !== undefined) console.error(`kv-cache unhealthy: ${reason}`);

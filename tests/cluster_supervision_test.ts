@@ -6,11 +6,9 @@
  * (to detect a death, to serve again).
  */
 import assert from "node:assert/strict";
-import {
-  findOnPath,
-  freePortRange,
-  nodeSnapshotFile,
-} from "../scripts/cluster.ts";
+import { freePortRange } from "../scripts/cluster.ts";
+import { findOnPath } from "../scripts/cluster_haproxy.ts";
+import { nodeSnapshotFile } from "../scripts/cluster_node.ts";
 import { ROOT } from "../scripts/start_flags.ts";
 import {
   type ClusterTask,

@@ -7,15 +7,19 @@ import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
 import {
   type Cluster,
-  findOnPath,
   freePortRange,
+  startCluster,
+} from "../scripts/cluster.ts";
+import {
+  findOnPath,
   KV_KEY_LUA,
+  startHaproxy,
+} from "../scripts/cluster_haproxy.ts";
+import {
   nodeEnv,
   nodeSnapshotFile,
-  startCluster,
-  startHaproxy,
   startNode,
-} from "../scripts/cluster.ts";
+} from "../scripts/cluster_node.ts";
 import fc from "fast-check";
 import {
   configFromArgs,

@@ -7,7 +7,7 @@
  */
 
 import { ROOT } from "../../scripts/start_flags.ts";
-import { findOnPath } from "../../scripts/cluster.ts";
+import { findOnPath } from "../../scripts/cluster_haproxy.ts";
 import { readLines } from "./lines.ts";
 import { descendants, type ProcessInfo } from "./process_tree.ts";
 
