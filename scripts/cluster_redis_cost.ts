@@ -42,17 +42,32 @@ function tree(pid: number): number[] {
   return all;
 }
 
-/** CPU ms (user + system) used so far by `pids`. */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
+/** The part of the cluster a process is: HAProxy, a node, or the launcher. */
+type Role = "launcher" | "haproxy" | "nodes";
+const ROLES: Role[] = ["launcher", "haproxy", "nodes"];
+
+function roleOf(pid: number): Role {
+  try {
+    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    if (/(^|\/)haproxy\0/.test(cmdline)) return "haproxy";
+    if (cmdline.includes("main.ts")) return "nodes";
+  } catch { /* gone */ }
+  return "launcher"; // `deno task`, the launcher with the front, setpriv
+}
+
+/** CPU ms (user + system) used so far by `pids`, in all and per role. */
+function cpuMs(pids: number[]): { all: number } & Record<Role, number> {
+  const ms = { all: 0, launcher: 0, haproxy: 0, nodes: 0 };
   for (const pid of pids) {
     try {
       const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      const used = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      ms.all += used;
+      ms[roleOf(pid)] += used;
     } catch { /* gone */ }
   }
-  return ticks * TICK_MS;
+  return ms;
 }
 
 const task = new Deno.Command(Deno.execPath(), {
@@ -131,7 +146,7 @@ const cases: Case[] = [
 ];
 
 console.log(
-  "| case | req/s | p50 µs | cluster CPU µs/req | CPU µs/command |\n| --- | --- | --- | --- | --- |",
+  "| case | req/s | p50 µs | cluster CPU µs/req | CPU µs/command | of which launcher (front) / HAProxy / nodes µs/req |\n| --- | --- | --- | --- | --- | --- |",
 );
 for (const c of cases) {
   for (let i = 0; i < 200; i++) await c.send(); // warm up
@@ -144,13 +159,16 @@ for (const c of cases) {
     await c.send();
     times.push(performance.now() - t0);
   }
-  const cpu = cpuMs(pids) - cpu0;
+  const cpu1 = cpuMs(pids);
   times.sort((a, b) => a - b);
-  const perReq = (cpu * 1000) / times.length;
+  const perReq = (ms: number) => (ms * 1000) / times.length;
+  const all = perReq(cpu1.all - cpu0.all);
+  const roles = ROLES.map((role) => perReq(cpu1[role] - cpu0[role]).toFixed(0))
+    .join(" / ");
   console.log(
     `| ${c.name} | ${Math.round(times.length / seconds)} | ${
       Math.round(times[times.length >> 1] * 1000)
-    } | ${perReq.toFixed(0)} | ${(perReq / c.commands).toFixed(1)} |`,
+    } | ${all.toFixed(0)} | ${(all / c.commands).toFixed(1)} | ${roles} |`,
   );
 }
 task.kill("SIGTERM");
