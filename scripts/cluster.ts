@@ -86,11 +86,12 @@ export interface RedisFront {
 /**
  * Serves the Redis REST front (`server/cluster_front.ts`) in this process on
  * 127.0.0.1, on a port the kernel picks: HAProxy sends it the Redis REST
- * requests, and it sends their parts back through HAProxy at `proxyUrl`.
+ * requests, and it sends their parts straight to the `nodes` (asking
+ * HAProxy at `proxyUrl` where keys go until its ring is checked).
  */
 export function serveRedisFront(
   proxyUrl: string,
-  nodes: string[],
+  nodes: readonly PlannedNode[],
   config: ClusterFrontOptions["config"],
   dir: string,
 ): RedisFront {
@@ -99,7 +100,13 @@ export function serveRedisFront(
   Deno.writeTextFileSync(rulesLuaPath, redisRulesLua());
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    clusterFront({ proxyUrl, nodes, secret, config }),
+    clusterFront({
+      proxyUrl,
+      nodes: nodes.map((node) => node.name),
+      nodeUrls: nodes.map((node) => `http://127.0.0.1:${node.port}`),
+      secret,
+      config,
+    }),
   );
   return {
     address: `127.0.0.1:${server.addr.port}`,
@@ -260,7 +267,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (options.redisFront !== false) {
       front = serveRedisFront(
         plan.url,
-        plan.nodes.map((node) => node.name),
+        plan.nodes,
         {
           ...parseConfig(options.env ?? {}),
           maxBodyBytes: options.nodeConfig.maxBodyBytes,
@@ -385,7 +392,7 @@ async function supervise(
   // launcher, and HAProxy, restarted, finds it at the same address.
   const front = serveRedisFront(
     plan.url,
-    plan.nodes.map((node) => node.name),
+    plan.nodes,
     config,
     dir,
   );

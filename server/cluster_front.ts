@@ -4,13 +4,15 @@
  * the "front" that `deno task cluster` serves (requests on one key go
  * straight to its node, see `deploy/haproxy/kv_key.lua`). The front splits
  * them with the Durable Object front's logic (`routes/shard_redis.ts`,
- * `routes/shard_plan.ts`) and sends the parts back through HAProxy.
+ * `routes/shard_plan.ts`) and sends the parts to the nodes.
  *
  * - Keys are grouped by node with HAProxy's ring computed here
  *   (`haproxy_ring.ts`), trusted only once it has placed 64 sample keys
- *   where HAProxy does; each node's part goes to it by name (`X-KV-Node`,
- *   a backend that never redispatches), so a node that is down gives its
- *   commands an error, never another node's answer.
+ *   where HAProxy does; each node's part goes straight to the node when the
+ *   front knows its URL (`nodeUrls`, as `deno task cluster` gives it), else
+ *   through HAProxy by name (`X-KV-Node`, a backend that never
+ *   redispatches). Either way a node that is down gives its commands an
+ *   error, never another node's answer.
  * - Until the ring is checked (or with `groupByRing: false`), each distinct
  *   key is a part of its own, sent with `X-KV-Route-Key: base64(UTF-8 key)`,
  *   which HAProxy decodes and hashes exactly as the JSON API's `key`; a
@@ -47,6 +49,12 @@ export interface ClusterFrontOptions {
   proxyUrl: string;
   /** The nodes' names in haproxy.cfg, in ring order. */
   nodes: string[];
+  /**
+   * The nodes' base URLs, in the same order: a part grouped for a node goes
+   * straight to it rather than through HAProxy by name (one proxy pass
+   * less each way). Without them, parts go through HAProxy.
+   */
+  nodeUrls?: string[];
   /** The value of {@linkcode FRONT_HEADER} that HAProxy expects. */
   secret: string;
   /**
@@ -82,6 +90,12 @@ export function clusterFront(
 ): (request: Request) => Promise<Response> {
   const { nodes, config, secret } = options;
   const count = nodes.length;
+  const nodeUrls = options.nodeUrls?.map((url) => url.replace(/\/$/, ""));
+  if (nodeUrls !== undefined && nodeUrls.length !== count) {
+    throw new RangeError(
+      `The front has ${count} node names but ${nodeUrls.length} node URLs`,
+    );
+  }
   const proxy = options.proxyUrl.replace(/\/$/, "");
   const redis = shardedRedisEndpoints({
     shards: count,
@@ -171,7 +185,9 @@ export function clusterFront(
         const value = sub.headers.get(name);
         if (value !== null) headers.set(name, value);
       }
-      if (shard < count) headers.set(NODE_HEADER, nodes[shard]);
+      let base = proxy;
+      if (shard < count && nodeUrls !== undefined) base = nodeUrls[shard];
+      else if (shard < count) headers.set(NODE_HEADER, nodes[shard]);
       else {
         headers.set(
           ROUTE_KEY_HEADER,
@@ -179,7 +195,7 @@ export function clusterFront(
         );
       }
       return sub.arrayBuffer().then((body) =>
-        fetch(proxy + new URL(sub.url).pathname, {
+        fetch(base + new URL(sub.url).pathname, {
           method: "POST",
           headers,
           body,
