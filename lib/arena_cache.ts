@@ -396,7 +396,7 @@ export class ArenaCache implements Cache {
     literals: JsonLiterals,
     visit: EntryVisitor,
   ): boolean {
-    this.#enter();
+    this.#enterBatch();
     try {
       return this.#log.walkStep(reported, literals, visit);
     } finally {
@@ -723,8 +723,8 @@ export class ArenaCache implements Cache {
 
   /**
    * Opens a critical section for one batch of a longer piece of work (a
-   * scan, a sweep): if the last release woke a waiter, that waiter gets the
-   * lock first.
+   * scan, a sweep, a walk for a snapshot): if the last release woke a
+   * waiter, that waiter gets the lock first.
    */
   #enterBatch(): void {
     if (this.#depth === 0 && this.#wokeWaiter) this.#lock?.yieldToWaiter();
