@@ -45,6 +45,9 @@ function exactIntegers(
   return BigInt(source);
 }
 
+/** A run of 16 digits: the shortest integer that can pass 2^53 (9.0e15). */
+const SIXTEEN_DIGITS = /\d{16}/;
+
 /**
  * A shard's answer to a pipeline or transaction of `count` commands: one
  * {@linkcode Answer} each, or undefined when the text is not that.
@@ -55,10 +58,14 @@ export function readAnswers(
 ): Answer[] | undefined {
   let body: unknown;
   try {
-    body = JSON.parse(
-      text,
-      exactIntegers as unknown as Parameters<typeof JSON.parse>[1],
-    );
+    // The reviver is called for every value, with its source text: costly,
+    // and needed only where a number could pass 2^53, which takes 16 digits.
+    body = SIXTEEN_DIGITS.test(text)
+      ? JSON.parse(
+        text,
+        exactIntegers as unknown as Parameters<typeof JSON.parse>[1],
+      )
+      : JSON.parse(text);
   } catch {
     return undefined;
   }
