@@ -93,6 +93,25 @@ function keysOnEveryNode(ring: HaproxyRing): string[] {
   return byNode.flat();
 }
 
+/** The front under test, over the stand-ins, given the nodes' URLs or not. */
+function frontOf(
+  stand: ReturnType<typeof standIns>,
+  nodeUrls?: string[],
+): (request: Request) => Promise<Response> {
+  return clusterFront({
+    proxyUrl: stand.proxyUrl,
+    nodes: NODES,
+    nodeUrls,
+    secret: SECRET,
+    config: parseConfig({}),
+  });
+}
+
+/** What the stand-in nodes answer to GETs of `keys`, in order. */
+function answersOf(ring: HaproxyRing, keys: string[]): { result: string }[] {
+  return keys.map((key) => ({ result: `${NODES[ring.nodeOf(key)]}:${key}` }));
+}
+
 async function pipeline(
   front: (request: Request) => Promise<Response>,
   keys: string[],
@@ -110,20 +129,9 @@ async function pipeline(
 Deno.test("with the nodes' URLs, a pipeline's parts go straight to their nodes", async () => {
   const stand = standIns();
   try {
-    const front = clusterFront({
-      proxyUrl: stand.proxyUrl,
-      nodes: NODES,
-      nodeUrls: stand.nodeUrls,
-      secret: SECRET,
-      config: parseConfig({}),
-    });
+    const front = frontOf(stand, stand.nodeUrls);
     const keys = keysOnEveryNode(stand.ring);
-    assert.deepEqual(
-      await pipeline(front, keys),
-      keys.map((key) => ({
-        result: `${NODES[stand.ring.nodeOf(key)]}:${key}`,
-      })),
-    );
+    assert.deepEqual(await pipeline(front, keys), answersOf(stand.ring, keys));
     assert.deepEqual(stand.proxySeen, [], "no part went through HAProxy");
     for (const [n, seen] of stand.nodeSeen.entries()) {
       assert.equal(seen.length, 1, `${NODES[n]} got one part`);
@@ -144,19 +152,9 @@ Deno.test("with the nodes' URLs, a pipeline's parts go straight to their nodes",
 Deno.test("without the nodes' URLs, the parts go through HAProxy by name", async () => {
   const stand = standIns();
   try {
-    const front = clusterFront({
-      proxyUrl: stand.proxyUrl,
-      nodes: NODES,
-      secret: SECRET,
-      config: parseConfig({}),
-    });
+    const front = frontOf(stand);
     const keys = keysOnEveryNode(stand.ring);
-    assert.deepEqual(
-      await pipeline(front, keys),
-      keys.map((key) => ({
-        result: `${NODES[stand.ring.nodeOf(key)]}:${key}`,
-      })),
-    );
+    assert.deepEqual(await pipeline(front, keys), answersOf(stand.ring, keys));
     assert.deepEqual(
       stand.proxySeen.map((seen) => seen.node).sort(),
       [...NODES],
@@ -177,21 +175,14 @@ Deno.test("a node that is down fails its own commands only, also when reached di
     const deadUrl = `http://127.0.0.1:${listener.addr.port}`;
     listener.close();
     const nodeUrls = stand.nodeUrls.map((url, n) => n === down ? deadUrl : url);
-    const front = clusterFront({
-      proxyUrl: stand.proxyUrl,
-      nodes: NODES,
-      nodeUrls,
-      secret: SECRET,
-      config: parseConfig({}),
-    });
+    const front = frontOf(stand, nodeUrls);
     const answers = await pipeline(front, keys) as Record<string, string>[];
+    const expected = answersOf(stand.ring, keys);
     for (const [i, key] of keys.entries()) {
       if (stand.ring.nodeOf(key) === down) {
         assert.match(answers[i].error, /^ERR cluster node node\d failed: /);
       } else {
-        assert.deepEqual(answers[i], {
-          result: `${NODES[stand.ring.nodeOf(key)]}:${key}`,
-        });
+        assert.deepEqual(answers[i], expected[i]);
       }
     }
   } finally {
