@@ -41,7 +41,7 @@ const MAX_CALLS = 16;
  * every other request of the isolate waits behind the slice in progress:
  * with 5 ms slices the other requests of one isolate ran at a twentieth of
  * their rate while KEYS ran, with 1 ms at about a fifth, and KEYS took
- * about 1.5x as long (`bench/memory/README.md`). The turn is a timer on
+ * 1.4-2.2x as long on a 200 MB store (`bench/memory/README.md`). The turn is a timer on
  * purpose: a message to oneself or `setImmediate` resumes before Deno polls
  * the sockets, and starves them.
  */
