@@ -41,9 +41,9 @@ const MAX_CALLS = 16;
  * every other request of the isolate waits behind the slice in progress:
  * with 5 ms slices the other requests of one isolate ran at a twentieth of
  * their rate while KEYS ran, with 1 ms at about a fifth, and KEYS took
- * 1.4-2.2x as long on a 200 MB store (`bench/memory/README.md`). The turn is a timer on
- * purpose: a message to oneself or `setImmediate` resumes before Deno polls
- * the sockets, and starves them.
+ * 1.4-2.2x as long on a 200 MB store (`bench/memory/README.md`). The turn
+ * is a timer on purpose: a message to oneself or `setImmediate` resumes
+ * before Deno polls the sockets, and starves them.
  */
 export const SLICE_MS = 1;
 
