@@ -88,9 +88,11 @@ export interface SegmentLogViews {
   state: Int32Array;
   /** Byte counts and counters (`F_*` slots). */
   numbers: Float64Array;
-  /** The segments as bytes, 32-bit words and float64s. */
+  /** The segments as bytes (keys and values). */
   bytes: Uint8Array;
+  /** The segments as 32-bit words (record headers). */
   words: Uint32Array;
+  /** The segments as float64s (expiry times). */
   doubles: Float64Array;
 }
 
