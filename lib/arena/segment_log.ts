@@ -1,11 +1,11 @@
 /**
  * The arena's segments as a log: records are appended to the head segment,
- * segments are kept oldest first, and space held by dead records comes back
- * through a paced reclaim job (compaction of adjacent segments, or eviction
- * of the oldest). The sweep's cursor walks the same age order.
+ * and segments are kept oldest first. The sweep's cursor and the walks of a
+ * snapshot follow the same age order.
  *
- * Once the budget is spent, space comes from a reclaim job: compacting a run
- * of adjacent segments, or evicting the oldest one. Freeing a segment of
+ * Once the budget is spent (or, early, when most bytes are dead), space
+ * comes from a reclaim job: compacting a run of adjacent segments, or
+ * evicting the oldest one. Freeing a segment of
  * tiny records unlinks some 6,500 of them, several milliseconds of work, so
  * no single request does a whole job: each write advances the job in
  * progress by `RECLAIM_PACE` times its own size, and the job finishes while
