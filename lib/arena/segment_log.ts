@@ -5,12 +5,12 @@
  *
  * Once the budget is spent (or, early, when most bytes are dead), space
  * comes from a reclaim job: compacting a run of adjacent segments, or
- * evicting the oldest one. Freeing a segment of
- * tiny records unlinks some 6,500 of them, several milliseconds of work, so
- * no single request does a whole job: each write advances the job in
- * progress by `RECLAIM_PACE` times its own size, and the job finishes while
- * the free segments held in reserve are still there. Between steps every
- * record is either in its old place or in its new one, linked and findable.
+ * evicting the oldest one. Freeing a segment of tiny records unlinks some
+ * 6,500 of them, several milliseconds of work, so no single request does a
+ * whole job: each write advances the job in progress by `RECLAIM_PACE`
+ * times its own size, and the job finishes while the free segments held in
+ * reserve are still there. Between steps every record is either in its old
+ * place or in its new one, linked and findable.
  *
  * Like the index, the log holds views only, and every call runs inside the
  * caller's critical section.
