@@ -143,9 +143,10 @@ interface Route {
   /** A route that writes: refused to the read-only token. */
   write?: boolean;
   /**
-   * A Redis endpoint's handler, which takes the request itself: it checks
-   * the token itself, in the Redis error shape, and is dispatched before
-   * Hono (see `createApp`).
+   * A Redis endpoint's handler, which takes the request itself (`handler`
+   * calls it for Hono): it checks the token itself, in the Redis error
+   * shape, and a POST to its exact path reaches it before Hono (see
+   * `createApp`).
    */
   redis?: RedisHandler;
 }
@@ -395,16 +396,12 @@ export function createApp(options: AppOptions): Hono {
     { handler: RedisHandler; failed: (error: unknown) => Response }
   >();
   for (const { method, path, label, handler, redis } of routes) {
-    if (redis === undefined) {
-      app.on(method, path, recorder.wrap(label, handler));
-      continue;
-    }
-    const recorded: RedisHandler = recorder.wrap(label, redis);
+    app.on(method, path, recorder.wrap(label, handler));
+    if (redis === undefined) continue;
     redisRoutes.set(path, {
-      handler: recorded,
+      handler: recorder.wrap(label, redis),
       failed: (error) => unhandled(error, method, path),
     });
-    app.on(method, path, (c) => recorded(c.req.raw));
   }
   // The Redis endpoints are answered before Hono's dispatch (its context and
   // router cost ~0.8 us of a ~20 us command): a POST to exactly one of
