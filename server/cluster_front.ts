@@ -79,6 +79,13 @@ export interface ClusterFrontOptions {
 const crossShard = (what: string) =>
   `CROSSSLOT Keys in request don't hash to the same slot: ${what} not all on one cluster node; it is atomic only within one node, so it was refused and nothing was run`;
 
+/**
+ * On the front's own requests to HAProxy: no idle connection of the front
+ * may stay open, or HAProxy's soft stop waits for it and is killed (the
+ * launcher then exits 1). They are few once the ring is checked.
+ */
+const TO_PROXY = { connection: "close" } as const;
+
 /** Request headers a sub-request carries on from the client's request. */
 const PASSED_ON = ["authorization", "upstash-encoding", "content-type"];
 
@@ -122,6 +129,7 @@ export function clusterFront(
       const response = await fetch(`${proxy}/health`, {
         headers: {
           [FRONT_HEADER]: secret,
+          ...TO_PROXY,
           [ROUTE_KEY_HEADER]: toBase64(encoder.encode(key)),
         },
       });
@@ -194,6 +202,7 @@ export function clusterFront(
           toBase64(encoder.encode(keys[shard - count])),
         );
       }
+      if (base === proxy) headers.set("connection", TO_PROXY.connection);
       return sub.arrayBuffer().then((body) =>
         fetch(base + new URL(sub.url).pathname, {
           method: "POST",
